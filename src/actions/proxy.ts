@@ -1,0 +1,34 @@
+/** `proxy`: forward to one of `backends`, chosen at random, with `attempts` and `delay`. */
+import { formatAddress } from "../config/address.ts";
+import type { Rule } from "../rules/schema.ts";
+import type { HostStats } from "../stats/host-stats.ts";
+import { Forward, type ForwardPlan, type ForwardSettings } from "../proxy/forward.ts";
+import type { Action } from "./action.ts";
+import type { Exchange } from "./exchange.ts";
+
+type ProxyOptions = Extract<Rule, { action: "proxy" }>["options"];
+
+export class ProxyAction implements Action {
+  readonly name = "proxy";
+  private readonly plan: ForwardPlan;
+
+  constructor(
+    options: ProxyOptions,
+    private readonly settings: ForwardSettings,
+    readonly stats: HostStats | null,
+  ) {
+    this.plan = {
+      backends: options.backends.map(([host, port]) => ({
+        host,
+        port,
+        key: formatAddress(host, port),
+      })),
+      attempts: options.attempts,
+      delay: options.delay,
+    };
+  }
+
+  run(exchange: Exchange): void {
+    new Forward(exchange, this.plan, this.settings).start();
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * `spin`: hold the request, reading nothing more from its connection, until the
+ * rule table changes so that its hostname resolves to something else; then run
+ * that action on the request exactly as it arrived. Waking is driven by the
+ * table's change event, not by polling; a held request costs one small record.
+ */
+import type { Page } from "../static/pages.ts";
+import type { HostStats } from "../stats/host-stats.ts";
+import type { Action } from "./action.ts";
+import type { Exchange } from "./exchange.ts";
+import type { Router } from "./router.ts";
+
+interface Held {
+  exchange: Exchange;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export class SpinRoom {
+  private readonly waiting = new Set<Held>();
+
+  constructor(
+    private readonly router: Router,
+    private readonly timeoutPage: Page,
+    onChange: (listener: () => void) => void,
+  ) {
+    onChange(() => this.wake());
+  }
+
+  get size(): number {
+    return this.waiting.size;
+  }
+
+  hold(exchange: Exchange, timeoutSeconds: number): void {
+    exchange.hold();
+    const held: Held = {
+      exchange,
+      timer: setTimeout(() => this.expire(held), timeoutSeconds * 1000),
+    };
+    exchange.onClose = () => this.leave(held);
+    this.waiting.add(held);
+  }
+
+  private wake(): void {
+    for (const held of this.waiting) {
+      const action = this.router.resolve(held.exchange.host, held.exchange.protocol);
+      // Still spinning (maybe under another rule): keep waiting, with the first deadline.
+      if (action instanceof SpinAction) continue;
+      this.leave(held);
+      held.exchange.release();
+      this.router.run(action, held.exchange);
+    }
+  }
+
+  private expire(held: Held): void {
+    this.leave(held);
+    const { exchange } = held;
+    exchange.release();
+    exchange.respond(this.timeoutPage.response(exchange.keepAlive, exchange.isHeadRequest, 504));
+  }
+
+  private leave(held: Held): void {
+    clearTimeout(held.timer);
+    held.exchange.onClose = null;
+    this.waiting.delete(held);
+  }
+}
+
+export class SpinAction implements Action {
+  readonly name = "spin";
+
+  constructor(
+    private readonly room: SpinRoom,
+    private readonly timeoutSeconds: number,
+    readonly stats: HostStats | null,
+  ) {}
+
+  run(exchange: Exchange): void {
+    this.room.hold(exchange, this.timeoutSeconds);
+  }
+}

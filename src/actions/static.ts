@@ -1,0 +1,30 @@
+/** `static`: a whole page from static_dir or the built-ins; also the `unknown` and `no_hosts` answers. */
+import { simpleResponse } from "../http/response-writer.ts";
+import type { Page } from "../static/pages.ts";
+import type { HostStats } from "../stats/host-stats.ts";
+import type { Action } from "./action.ts";
+import type { Exchange } from "./exchange.ts";
+
+export class StaticAction implements Action {
+  readonly name = "static";
+
+  constructor(
+    private readonly page: Page | null,
+    private readonly type: string,
+    readonly stats: HostStats | null,
+  ) {}
+
+  run(exchange: Exchange): void {
+    exchange.respond(
+      this.page
+        ? this.page.response(exchange.keepAlive, exchange.isHeadRequest)
+        : simpleResponse(
+            500,
+            [["Content-Type", "text/plain; charset=utf-8"]],
+            `No static page "${this.type}": add ${this.type}.http to the static folder.\n`,
+            exchange.keepAlive,
+            exchange.isHeadRequest,
+          ),
+    );
+  }
+}

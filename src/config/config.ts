@@ -1,0 +1,68 @@
+/** The settings a running Mantrid needs, and their defaults. */
+import { type ListenAddress, parseAddress } from "./address.ts";
+
+export interface Config {
+  /** External listeners: the client address is taken from the connection. */
+  bind: ListenAddress[];
+  /** Trusted listeners behind a TLS terminator, whose forwarding headers are believed. */
+  bindInternal: ListenAddress[];
+  bindManagement: ListenAddress[];
+  stateFile: string;
+  staticDir: string;
+  /** User id to switch to after binding; null to stay as started. */
+  uid: number | null;
+  /** Group id to switch to after binding; null to stay as started. */
+  gid: number | null;
+  /** Seconds to establish a backend connection. */
+  connectTimeout: number;
+  /** Seconds to wait for a backend's response head. */
+  backendTimeout: number;
+  /** Seconds a keep-alive connection (client or pooled backend) may sit idle. */
+  idleTimeout: number;
+  /** Seconds to receive a whole request head. */
+  headTimeout: number;
+  maxConnections: number;
+  maxSpinning: number;
+  /** Seconds in-flight requests get to finish on shutdown. */
+  shutdownGrace: number;
+  managementToken: string | null;
+  /** Allow the management API on non-loopback addresses without a token. */
+  insecureManagement: boolean;
+  workers: number;
+  debug: boolean;
+  /** Which file was read, if any. */
+  configFile: string | null;
+}
+
+/** A message meant for the operator as is; it names the file and line or the flag at fault. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Frozen so that code mutating a default fails loudly instead of changing later configs. */
+function frozen(texts: string[]): ListenAddress[] {
+  return Object.freeze(texts.map((text) => Object.freeze(parseAddress(text)))) as ListenAddress[];
+}
+
+/** The original Mantrid's defaults. */
+export const DEFAULTS: Readonly<Config> = Object.freeze({
+  bind: frozen(["*:80"]),
+  bindInternal: frozen([]),
+  bindManagement: frozen(["127.0.0.1:8042", "[::1]:8042"]),
+  stateFile: "/var/lib/mantrid/state.json",
+  staticDir: "/etc/mantrid/static/",
+  uid: null,
+  gid: null,
+  connectTimeout: 5,
+  backendTimeout: 60,
+  idleTimeout: 60,
+  headTimeout: 10,
+  maxConnections: 10000,
+  maxSpinning: 10000,
+  shutdownGrace: 10,
+  managementToken: null,
+  insecureManagement: false,
+  workers: 1,
+  debug: false,
+  configFile: null,
+});

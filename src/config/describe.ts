@@ -1,0 +1,26 @@
+/** A summary of a Config for the startup log; never includes the token. */
+import type { ListenAddress } from "./address.ts";
+import type { Config } from "./config.ts";
+
+export function describeConfig(config: Config): string[] {
+  const lines = [
+    config.configFile === null
+      ? "no configuration file: defaults and flags only"
+      : `configuration from ${config.configFile}`,
+    `listening on ${join(config.bind)}`,
+  ];
+  if (config.bindInternal.length > 0) {
+    lines.push(`listening for trusted traffic on ${join(config.bindInternal)}`);
+  }
+  const token = config.managementToken === null ? "no token" : "token set";
+  const insecure = config.insecureManagement ? ", insecure management allowed" : "";
+  lines.push(`management API on ${join(config.bindManagement)} (${token}${insecure})`);
+  lines.push(`state file ${config.stateFile}`);
+  lines.push(`static files from ${config.staticDir}`);
+  if (config.workers > 1) lines.push(`${config.workers} workers`);
+  return lines;
+}
+
+function join(addresses: ListenAddress[]): string {
+  return addresses.length === 0 ? "(none)" : addresses.map((address) => address.text).join(", ");
+}

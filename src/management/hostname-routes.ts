@@ -1,0 +1,70 @@
+/** `/hostname/` (the whole rule set) and `/hostname/<host>/` (one rule). */
+import type { Context } from "hono";
+import type { RuleRegistry } from "../rules/registry.ts";
+import { parseRule, parseRuleSet } from "../rules/schema.ts";
+import { readJson } from "./body.ts";
+import { invalid, jsonError, saveFailed } from "./errors.ts";
+import { byMethod } from "./methods.ts";
+import { pathRest, withHost } from "./paths.ts";
+
+const OK = { ok: true } as const;
+
+export function hostnameHandler(registry: RuleRegistry<unknown>) {
+  const collection = byMethod({
+    GET: (c) => c.json(registry.all()),
+    PUT: async (c) => {
+      const body = await readJson(c);
+      if (!body.ok) return body.response;
+      // An array would pass as a record of index keys; a rule set is an object.
+      if (typeof body.value !== "object" || body.value === null || Array.isArray(body.value)) {
+        const message = "a rule set is a JSON object of hostname to [action, options, subdomains]";
+        return invalid(c, "rule set", [{ path: [], message }]);
+      }
+      const parsed = parseRuleSet(body.value);
+      if (!parsed.ok) return invalid(c, "rule set", parsed.problems);
+      try {
+        await registry.replaceAll(parsed.value);
+      } catch (error) {
+        return saveFailed(c, error);
+      }
+      return c.json(OK);
+    },
+  });
+
+  const one = byMethod<[string]>({
+    GET: withHost((c, host) => {
+      const rule = registry.get(host);
+      return rule ? c.json(rule) : noRule(c, host);
+    }),
+    PUT: withHost(async (c, host) => {
+      const body = await readJson(c);
+      if (!body.ok) return body.response;
+      const parsed = parseRule(body.value);
+      if (!parsed.ok) return invalid(c, "rule", parsed.problems);
+      try {
+        await registry.set(host, parsed.value);
+      } catch (error) {
+        return saveFailed(c, error);
+      }
+      return c.json(OK);
+    }),
+    DELETE: withHost(async (c, host) => {
+      let existed: boolean;
+      try {
+        existed = await registry.delete(host);
+      } catch (error) {
+        return saveFailed(c, error);
+      }
+      return existed ? c.json(OK) : noRule(c, host);
+    }),
+  });
+
+  return (c: Context): Response | Promise<Response> => {
+    const rest = pathRest(c, "/hostname");
+    return rest === null ? collection(c) : one(c, rest);
+  };
+}
+
+function noRule(c: Context, host: string): Response {
+  return jsonError(c, 404, `no rule for ${host}`);
+}

@@ -1,0 +1,63 @@
+/**
+ * One TCP connection to a backend, owned by the pool while idle and by one
+ * forwarded request while busy. Socket events go to whoever owns it.
+ */
+import type { Socket } from "bun";
+import { WriteQueue } from "./write-queue.ts";
+
+export interface BackendUser {
+  onBackendData(chunk: Buffer): void;
+  onBackendWritable(): void;
+  onBackendEnd(): void;
+  onBackendClosed(): void;
+}
+
+export class BackendConnection {
+  readonly out: WriteQueue;
+  user: BackendUser | null = null;
+  /** Requests this connection has carried; above 0 it came from the pool. */
+  uses = 0;
+  idleSince = 0;
+  closed = false;
+  private paused = false;
+
+  constructor(
+    readonly socket: Socket<BackendConnection>,
+    readonly key: string,
+  ) {
+    this.out = new WriteQueue(socket);
+  }
+
+  write(bytes: Uint8Array): boolean {
+    return this.out.write(bytes);
+  }
+
+  pause(): void {
+    if (this.paused || this.closed) return;
+    this.paused = true;
+    this.socket.pause();
+  }
+
+  resume(): void {
+    if (!this.paused || this.closed) return;
+    this.paused = false;
+    this.socket.resume();
+  }
+
+  /** Half-closes: the backend reads end-of-stream but may still answer. */
+  shutdown(): void {
+    if (!this.closed) this.socket.shutdown();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.end();
+  }
+
+  destroy(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.terminate();
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Keep-alive connections to backends, pooled per `host:port` and reused last-in
+ * first-out (the warmest socket first). A backend that closes an idle
+ * connection removes it from the pool through the socket's own events; the
+ * idle sweep closes those idle longer than `idle_timeout`.
+ */
+import type { Socket } from "bun";
+import { log } from "../log.ts";
+import { BackendConnection } from "./backend-connection.ts";
+
+export interface PoolOptions {
+  /** Seconds an idle pooled connection may wait for its next request. */
+  idleTimeout: number;
+  /** Idle connections kept per backend; more are closed. */
+  maxIdlePerBackend: number;
+}
+
+export type ConnectResult = BackendConnection | { error: string; code: string };
+
+export class BackendPool {
+  private readonly idle = new Map<string, BackendConnection[]>();
+
+  constructor(private readonly options: PoolOptions) {}
+
+  /** An idle connection to the backend, or null when a new one is needed. */
+  take(key: string): BackendConnection | null {
+    const list = this.idle.get(key);
+    while (list !== undefined && list.length > 0) {
+      const connection = list.pop()!;
+      if (!connection.closed) return connection;
+    }
+    return null;
+  }
+
+  /** Puts a connection whose last exchange ended cleanly back for reuse. */
+  give(connection: BackendConnection): void {
+    connection.user = null;
+    if (connection.closed) return;
+    let list = this.idle.get(connection.key);
+    if (list === undefined) {
+      list = [];
+      this.idle.set(connection.key, list);
+    }
+    if (list.length >= this.options.maxIdlePerBackend) {
+      connection.close();
+      return;
+    }
+    connection.idleSince = performance.now();
+    list.push(connection);
+  }
+
+  /** Drops a connection that closed while idle. */
+  forget(connection: BackendConnection): void {
+    const list = this.idle.get(connection.key);
+    if (list === undefined) return;
+    const index = list.indexOf(connection);
+    if (index >= 0) list.splice(index, 1);
+  }
+
+  connect(host: string, port: number, key: string): Promise<ConnectResult> {
+    return Bun.connect<BackendConnection>({
+      hostname: host,
+      port,
+      allowHalfOpen: true,
+      socket: {
+        open: (socket) => {
+          socket.data = new BackendConnection(socket, key);
+          socket.setNoDelay(true);
+        },
+        data: (socket, chunk) => {
+          const connection = socket.data;
+          if (connection.user) connection.user.onBackendData(chunk);
+          // Bytes from an idle backend answer nothing: the connection cannot be trusted.
+          else connection.destroy();
+        },
+        drain: (socket) => {
+          const connection = socket.data;
+          if (connection.out.flush()) connection.user?.onBackendWritable();
+        },
+        end: (socket) => {
+          const connection = socket.data;
+          if (connection.user) connection.user.onBackendEnd();
+          else connection.close();
+        },
+        close: (socket) => {
+          const connection = socket.data;
+          if (!connection) return;
+          connection.closed = true;
+          if (connection.user) connection.user.onBackendClosed();
+          else this.forget(connection);
+        },
+        error: (_socket, error) => log.debug(`backend ${key}: ${error.message}`),
+        connectError: () => {},
+      },
+    }).then(
+      (socket) => (socket as Socket<BackendConnection>).data,
+      (error: NodeJS.ErrnoException) => ({ error: error.message, code: error.code ?? "" }),
+    );
+  }
+
+  /** Closes idle connections past their idle timeout; called by the sweep. */
+  sweep(now: number): void {
+    const limit = this.options.idleTimeout * 1000;
+    for (const [key, list] of this.idle) {
+      let kept = 0;
+      for (const connection of list) {
+        if (connection.closed) continue;
+        if (now - connection.idleSince > limit) connection.close();
+        else list[kept++] = connection;
+      }
+      list.length = kept;
+      if (kept === 0) this.idle.delete(key);
+    }
+  }
+
+  get idleCount(): number {
+    let count = 0;
+    for (const list of this.idle.values()) count += list.length;
+    return count;
+  }
+
+  closeAll(): void {
+    for (const list of this.idle.values()) for (const connection of list) connection.close();
+    this.idle.clear();
+  }
+}

@@ -1,0 +1,380 @@
+/**
+ * One client connection: a small state machine.
+ *
+ *   HEAD ──parse──▶ ACTIVE ──request body done and response done──▶ HEAD (keep-alive)
+ *                      │                                          └─▶ closed
+ *                      └──101 from the backend──▶ UPGRADED (raw two-way pipe)
+ *
+ * Each request is parsed and routed on its own, and only one is active at a
+ * time: bytes of pipelined requests wait, unparsed, until the response before
+ * them is complete, so responses leave in order and never interleave. Whenever
+ * nothing can take the bytes coming in (a held request, a full backend, a full
+ * client socket), reading stops until they can move again.
+ */
+import type { Socket } from "bun";
+import type { BodySink, Exchange } from "../actions/exchange.ts";
+import type { Router } from "../actions/router.ts";
+import { ChunkedFramer } from "../http/chunked.ts";
+import type { HeadLimits } from "../http/limits.ts";
+import { errorReason, errorStatus, NEED_MORE, parseRequestHead, RequestHead } from "../http/request-head.ts";
+import { simpleResponse } from "../http/response-writer.ts";
+import { canonicalHost } from "../rules/host.ts";
+import type { Protocol } from "../rules/table.ts";
+import type { HostStats } from "../stats/host-stats.ts";
+import { WriteQueue } from "./write-queue.ts";
+
+export interface ListenerContext {
+  /** A `bind_internal` listener: forwarding headers from the client are trusted. */
+  readonly internal: boolean;
+  readonly router: Router;
+  readonly limits: HeadLimits;
+  readonly connections: Set<ClientConnection>;
+}
+
+const HEAD = 0;
+const ACTIVE = 1;
+const UPGRADED = 2;
+const CLOSED = 3;
+
+const BODY_NONE = 0;
+const BODY_LENGTH = 1;
+const BODY_CHUNKED = 2;
+
+const dropBody: BodySink = () => true;
+
+export class ClientConnection implements Exchange {
+  readonly head = new RequestHead();
+  headBytes: Buffer = Buffer.alloc(0);
+  host = "";
+  protocol: Protocol = "http";
+  keepAlive = true;
+  isHeadRequest = false;
+  stats: HostStats | null = null;
+  onClose: (() => void) | null = null;
+  onDrain: (() => void) | null = null;
+  onEnd: (() => void) | null = null;
+  /** When a partial head first arrived (0: none pending); read by the timeout sweep. */
+  headStartedAt = 0;
+  lastActiveAt = performance.now();
+
+  private phase = HEAD;
+  private input: Buffer | null = null;
+  private readonly out: WriteQueue;
+  private sink: BodySink | null = null;
+  private sinkBlocked = false;
+  private held = false;
+  private bodyKind = BODY_NONE;
+  private bodyLeft = 0;
+  private framer: ChunkedFramer | null = null;
+  bodyDone = true;
+  private responseDone = false;
+  private clientEnded = false;
+  private readingPaused = false;
+  private pumping = false;
+  private upgradeSink: ((bytes: Buffer) => boolean) | null = null;
+
+  constructor(
+    readonly socket: Socket<ClientConnection>,
+    private readonly context: ListenerContext,
+    readonly clientAddress: string,
+  ) {
+    this.out = new WriteQueue(socket);
+  }
+
+  get internal(): boolean {
+    return this.context.internal;
+  }
+
+  get closed(): boolean {
+    return this.phase === CLOSED;
+  }
+
+  /** Idle between requests: no partial head, no request, nothing left to write. */
+  get idle(): boolean {
+    return this.phase === HEAD && this.input === null && this.out.empty;
+  }
+
+  // --- socket events -------------------------------------------------------
+
+  onData(chunk: Buffer): void {
+    this.lastActiveAt = performance.now();
+    if (this.phase === UPGRADED) {
+      if (this.stats) this.stats.bytes_received += chunk.length;
+      if (!this.upgradeSink!(chunk)) this.pauseReading();
+      return;
+    }
+    if (this.phase === CLOSED) return;
+    this.input = this.input === null ? chunk : Buffer.concat([this.input, chunk]);
+    this.pump();
+  }
+
+  onWritable(): void {
+    if (!this.out.flush()) return;
+    if (this.out.closing) return;
+    this.onDrain?.();
+    this.pump();
+  }
+
+  onPeerEnd(): void {
+    this.clientEnded = true;
+    if (this.phase === UPGRADED) this.onEnd?.();
+    else this.pump();
+  }
+
+  onClosed(): void {
+    if (this.phase === CLOSED) return;
+    this.phase = CLOSED;
+    this.input = null;
+    this.context.connections.delete(this);
+    const onClose = this.onClose;
+    this.onClose = null;
+    onClose?.();
+    if (this.stats) {
+      this.stats.open_requests--;
+      this.stats = null;
+    }
+  }
+
+  end(): void {
+    this.close();
+  }
+
+  /** The head did not arrive in time: answer 408 and close. */
+  timeOut(response: Uint8Array): void {
+    if (this.phase !== HEAD) return;
+    this.headStartedAt = 0;
+    this.input = null;
+    this.out.write(response);
+    this.close();
+  }
+
+  /** Closes the connection after what is queued has been written. */
+  close(): void {
+    if (this.phase === CLOSED) return;
+    this.input = null;
+    this.out.end();
+  }
+
+  // --- the request loop ----------------------------------------------------
+
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      this.step();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private step(): void {
+    for (;;) {
+      if (this.phase === HEAD) {
+        if (this.out.closing) return;
+        // A response still leaving: read nothing more until it has (bounds memory, keeps order).
+        if (!this.out.empty) return this.pauseReading();
+        const input = this.input;
+        if (input === null) {
+          if (this.clientEnded) return this.close();
+          return this.resumeReading();
+        }
+        const result = parseRequestHead(input, 0, input.length, this.head, this.context.limits);
+        if (result === NEED_MORE) {
+          if (this.clientEnded) return this.close();
+          if (this.headStartedAt === 0) this.headStartedAt = performance.now();
+          return this.resumeReading();
+        }
+        if (result < 0) return this.reject(errorStatus(result), errorReason(result));
+        this.begin(input, result);
+        continue;
+      }
+      if (this.phase !== ACTIVE) return;
+      if (!this.bodyDone) {
+        if (this.sink === null || this.sinkBlocked || this.held) {
+          if (this.input !== null || this.held) this.pauseReading();
+          return;
+        }
+        if (this.input === null) return this.resumeReading();
+        if (!this.feedBody()) return;
+        continue;
+      }
+      if (!this.responseDone) {
+        // Bytes of the next request wait until this response is complete.
+        if (this.input !== null) this.pauseReading();
+        else if (!this.held) this.resumeReading();
+        return;
+      }
+      this.complete();
+    }
+  }
+
+  private begin(input: Buffer, headLength: number): void {
+    const head = this.head;
+    this.headBytes = input.subarray(0, headLength);
+    this.input = headLength < input.length ? input.subarray(headLength) : null;
+    this.headStartedAt = 0;
+    this.phase = ACTIVE;
+    this.isHeadRequest = head.method === "HEAD";
+    this.keepAlive = head.keepAlive;
+    this.host = canonicalHost(head.host);
+    this.protocol =
+      this.context.internal && (head.xForwarded === "https" || head.xForwarded === "ssl")
+        ? "https"
+        : "http";
+    if (head.chunked) {
+      this.bodyKind = BODY_CHUNKED;
+      this.framer ??= new ChunkedFramer();
+      this.framer.reset();
+      this.bodyDone = false;
+    } else if (head.contentLength > 0) {
+      this.bodyKind = BODY_LENGTH;
+      this.bodyLeft = head.contentLength;
+      this.bodyDone = false;
+    } else {
+      this.bodyKind = BODY_NONE;
+      this.bodyDone = true;
+    }
+    this.sink = null;
+    this.sinkBlocked = false;
+    this.responseDone = false;
+    this.context.router.dispatch(this);
+    if (this.stats) this.stats.bytes_received += headLength;
+  }
+
+  /** Moves request body bytes from `input` to the sink. False: stop stepping for now. */
+  private feedBody(): boolean {
+    const input = this.input!;
+    let taken: number;
+    if (this.bodyKind === BODY_LENGTH) {
+      taken = Math.min(this.bodyLeft, input.length);
+      this.bodyLeft -= taken;
+      if (this.bodyLeft === 0) this.bodyDone = true;
+    } else {
+      taken = this.framer!.feed(input, 0, input.length);
+      if (taken < 0) {
+        this.bodyDone = true;
+        if (this.responseDone || this.sink !== dropBody) this.abort();
+        else this.reject(400, "malformed chunked body");
+        return false;
+      }
+      if (this.framer!.done) this.bodyDone = true;
+    }
+    const part = taken === input.length ? input : input.subarray(0, taken);
+    this.input = taken === input.length ? null : input.subarray(taken);
+    if (this.stats) this.stats.bytes_received += taken;
+    if (!this.sink!(part, this.bodyDone)) this.sinkBlocked = true;
+    return true;
+  }
+
+  private complete(): void {
+    const stats = this.stats;
+    if (stats) {
+      stats.open_requests--;
+      stats.completed_requests++;
+      this.stats = null;
+    }
+    this.onClose = null;
+    this.onDrain = null;
+    this.sink = null;
+    this.phase = HEAD;
+    this.lastActiveAt = performance.now();
+    if (!this.keepAlive) this.close();
+  }
+
+  /** A request that cannot be served: answer with `status` and close. */
+  private reject(status: number, reason: string): void {
+    this.keepAlive = false;
+    this.phase = ACTIVE;
+    this.responseDone = true;
+    this.bodyDone = true;
+    this.write(
+      simpleResponse(status, [["Content-Type", "text/plain; charset=utf-8"]], `${reason}\n`, false, false),
+    );
+    this.close();
+  }
+
+  private pauseReading(): void {
+    if (this.readingPaused) return;
+    this.readingPaused = true;
+    this.socket.pause();
+  }
+
+  private resumeReading(): void {
+    if (!this.readingPaused || this.phase === CLOSED) return;
+    this.readingPaused = false;
+    this.socket.resume();
+  }
+
+  private write(bytes: Uint8Array): boolean {
+    if (this.stats) this.stats.bytes_sent += bytes.length;
+    return this.out.write(bytes);
+  }
+
+  // --- Exchange: what actions call -------------------------------------------
+
+  respond(response: Uint8Array): void {
+    if (this.phase !== ACTIVE) return;
+    this.write(response);
+    this.responseDone = true;
+    this.sink = dropBody;
+    this.pump();
+  }
+
+  hold(): void {
+    this.held = true;
+    this.pauseReading();
+  }
+
+  release(): void {
+    this.held = false;
+  }
+
+  streamBody(sink: BodySink): void {
+    this.sink = sink;
+    this.pump();
+  }
+
+  sinkResumed(): void {
+    this.sinkBlocked = false;
+    this.pump();
+  }
+
+  send(bytes: Uint8Array): boolean {
+    if (this.phase === CLOSED) return false;
+    return this.write(bytes);
+  }
+
+  finish(reusable: boolean): void {
+    if (this.phase !== ACTIVE) return;
+    if (!reusable) this.keepAlive = false;
+    this.responseDone = true;
+    // A request body the backend did not wait for is dropped, as a static answer's is.
+    if (!this.bodyDone && this.sink !== dropBody) {
+      this.sink = dropBody;
+      this.sinkBlocked = false;
+    }
+    this.pump();
+  }
+
+  abort(): void {
+    if (this.phase === CLOSED) return;
+    this.keepAlive = false;
+    this.input = null;
+    this.socket.end();
+  }
+
+  upgrade(fromClient: (bytes: Buffer) => boolean): void {
+    this.phase = UPGRADED;
+    this.upgradeSink = fromClient;
+    const pending = this.input;
+    this.input = null;
+    if (pending !== null && !fromClient(pending)) this.pauseReading();
+    else this.resumeReading();
+    if (this.clientEnded) this.onEnd?.();
+  }
+
+  /** For a tunnel: the backend took what it was given, read from the client again. */
+  resumeTunnel(): void {
+    if (this.phase === UPGRADED) this.resumeReading();
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * The heads Mantrid forwards, rewritten on bytes: the request line or status
+ * line and every kept header line are copied as they came; hop-by-hop headers
+ * (RFC 9110 §7.6.1) and the forwarding headers Mantrid owns are left out, and
+ * Mantrid's own lines are added at the end.
+ */
+import {
+  H_CONNECTION,
+  H_KEEP_ALIVE,
+  H_PROXY_CONNECTION,
+  H_TE,
+  H_TRAILER,
+  H_UPGRADE,
+  H_X_FORWARDED_FOR,
+  H_X_FORWARDED_PROTO,
+  H_X_FORWARDED_PROTOCOL,
+} from "../http/request-head.ts";
+
+/** The parts of a parsed head (request or response) that a rewrite reads. */
+export interface ParsedFields {
+  headLength: number;
+  fieldCount: number;
+  fields: Int32Array;
+  lineEnds: Int32Array;
+  kinds: Uint8Array;
+  connectionTokens: string[] | null;
+}
+
+const bit = (kind: number) => 1 << kind;
+const HOP_BY_HOP =
+  bit(H_CONNECTION) | bit(H_KEEP_ALIVE) | bit(H_PROXY_CONNECTION) | bit(H_TE) | bit(H_TRAILER);
+const FORWARDING = bit(H_X_FORWARDED_FOR) | bit(H_X_FORWARDED_PROTO) | bit(H_X_FORWARDED_PROTOCOL);
+
+/**
+ * Copies `bytes[firstLineStart, headLength)` without the fields whose kind is in
+ * `dropKinds` or whose name the Connection header lists, then `extra` and the
+ * blank line. `extra` is lines ending in CRLF.
+ */
+export function rewriteHead(
+  bytes: Buffer,
+  head: ParsedFields,
+  firstLineStart: number,
+  dropKinds: number,
+  extra: string,
+): Buffer {
+  const { fieldCount, fields, lineEnds, connectionTokens } = head;
+  const firstLineEnd = fieldCount > 0 ? fields[0]! : head.headLength - 2;
+  // Pass one: sizes. Pass two: copies. No intermediate strings.
+  let size = firstLineEnd - firstLineStart + extra.length + 2;
+  for (let i = 0; i < fieldCount; i++) {
+    if (!dropped(bytes, head, i, dropKinds, connectionTokens)) size += lineEnds[i]! - fields[i * 4]!;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = bytes.copy(out, 0, firstLineStart, firstLineEnd);
+  for (let i = 0; i < fieldCount; i++) {
+    if (!dropped(bytes, head, i, dropKinds, connectionTokens)) {
+      at += bytes.copy(out, at, fields[i * 4]!, lineEnds[i]!);
+    }
+  }
+  if (extra.length > 0) at += out.write(extra, at, "latin1");
+  out[at] = 13;
+  out[at + 1] = 10;
+  return out;
+}
+
+function dropped(
+  bytes: Buffer,
+  head: ParsedFields,
+  i: number,
+  dropKinds: number,
+  tokens: string[] | null,
+): boolean {
+  const kind = head.kinds[i]!;
+  if ((dropKinds & (1 << kind)) !== 0) return true;
+  if (tokens === null || kind !== 0) return false;
+  const start = head.fields[i * 4]!;
+  const name = bytes.toString("latin1", start, head.fields[i * 4 + 1]!).toLowerCase();
+  return tokens.includes(name);
+}
+
+export interface RequestForwarding {
+  /** On `bind_internal`: keep the client's forwarding headers and extend them. */
+  internal: boolean;
+  clientAddress: string;
+  /** The client asked to switch protocols: keep Upgrade and say so in Connection. */
+  upgrade: boolean;
+  /** HTTP/1.0 request: ask the backend to keep the connection anyway. */
+  http10: boolean;
+}
+
+/** The request head as the backend gets it. */
+export function backendRequestHead(
+  bytes: Buffer,
+  head: ParsedFields,
+  requestLineStart: number,
+  forwardedFor: string | null,
+  how: RequestForwarding,
+): Buffer {
+  let drop = HOP_BY_HOP | (how.upgrade ? 0 : bit(H_UPGRADE)) | bit(H_X_FORWARDED_FOR);
+  if (!how.internal) drop |= FORWARDING;
+  let extra =
+    how.internal && forwardedFor !== null
+      ? `X-Forwarded-For: ${forwardedFor}, ${how.clientAddress}\r\n`
+      : `X-Forwarded-For: ${how.clientAddress}\r\n`;
+  if (!how.internal) extra += "X-Forwarded-Proto: http\r\n";
+  if (how.upgrade) extra += "Connection: upgrade\r\n";
+  else if (how.http10) extra += "Connection: keep-alive\r\n";
+  return rewriteHead(bytes, head, requestLineStart, drop, extra);
+}
+
+const CLOSE = "Connection: close\r\n";
+const KEEP_ALIVE = "Connection: keep-alive\r\n";
+const UPGRADE = "Connection: upgrade\r\n";
+
+/** The response head as the client gets it. */
+export function clientResponseHead(
+  bytes: Buffer,
+  head: ParsedFields,
+  keepAlive: boolean,
+  clientHttp10: boolean,
+  switching: boolean,
+): Buffer {
+  const drop = HOP_BY_HOP | (switching ? 0 : bit(H_UPGRADE));
+  const extra = switching ? UPGRADE : !keepAlive ? CLOSE : clientHttp10 ? KEEP_ALIVE : "";
+  return rewriteHead(bytes, head, 0, drop, extra);
+}
+
+/** All X-Forwarded-For values of a request joined, or null when it has none. */
+export function forwardedForOf(bytes: Buffer, head: ParsedFields): string | null {
+  let joined: string | null = null;
+  for (let i = 0; i < head.fieldCount; i++) {
+    if (head.kinds[i] !== H_X_FORWARDED_FOR) continue;
+    const value = bytes.toString("latin1", head.fields[i * 4 + 2]!, head.fields[i * 4 + 3]!);
+    joined = joined === null ? value : `${joined}, ${value}`;
+  }
+  return joined;
+}

@@ -1,0 +1,32 @@
+/** A data-plane listener: accepts TCP and gives each connection its state machine. */
+import type { TCPSocketListener } from "bun";
+import type { ListenAddress } from "../config/address.ts";
+import { log } from "../log.ts";
+import { ClientConnection, type ListenerContext } from "./client-connection.ts";
+
+export function listen(address: ListenAddress, context: ListenerContext): TCPSocketListener<ClientConnection> {
+  return Bun.listen<ClientConnection>({
+    hostname: address.host,
+    port: address.port,
+    // A client may send its request and a FIN at once; it still gets its answer.
+    allowHalfOpen: true,
+    socket: {
+      open(socket) {
+        const connection = new ClientConnection(socket, context, clientAddress(socket.remoteAddress));
+        socket.data = connection;
+        context.connections.add(connection);
+        socket.setNoDelay(true);
+      },
+      data: (socket, chunk) => socket.data.onData(chunk),
+      drain: (socket) => socket.data.onWritable(),
+      end: (socket) => socket.data.onPeerEnd(),
+      close: (socket) => socket.data?.onClosed(),
+      error: (socket, error) => log.debug(`client ${socket.data?.clientAddress}: ${error.message}`),
+    },
+  });
+}
+
+/** Listening on `::` shows IPv4 clients as `::ffff:1.2.3.4`; forwarding headers want `1.2.3.4`. */
+export function clientAddress(remote: string): string {
+  return remote.startsWith("::ffff:") && remote.includes(".") ? remote.substring(7) : remote;
+}

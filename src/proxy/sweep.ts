@@ -1,0 +1,46 @@
+/**
+ * Timeouts that Bun's socket timer cannot give (it fires on a coarse grid): one
+ * periodic pass over the open client connections and the idle backend pool.
+ */
+import { simpleResponse } from "../http/response-writer.ts";
+import type { BackendPool } from "./backend-pool.ts";
+import type { ClientConnection } from "./client-connection.ts";
+
+export interface SweepSettings {
+  /** Seconds a client may take to send a whole request head. */
+  headTimeout: number;
+  /** Seconds a keep-alive client connection may wait between requests. */
+  idleTimeout: number;
+}
+
+const REQUEST_TIMEOUT = simpleResponse(
+  408,
+  [["Content-Type", "text/plain; charset=utf-8"]],
+  "request head not received in time\n",
+  false,
+  false,
+);
+
+export function startSweep(
+  connections: Set<ClientConnection>,
+  pool: BackendPool,
+  settings: SweepSettings,
+): () => void {
+  // Fine enough for the shortest timeout, never busier than 20 passes a second.
+  const every = Math.min(1000, Math.max(50, (Math.min(settings.headTimeout, settings.idleTimeout) * 1000) / 4));
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const headLimit = settings.headTimeout * 1000;
+    const idleLimit = settings.idleTimeout * 1000;
+    for (const connection of connections) {
+      if (connection.headStartedAt !== 0 && now - connection.headStartedAt > headLimit) {
+        connection.timeOut(REQUEST_TIMEOUT);
+      } else if (connection.idle && now - connection.lastActiveAt > idleLimit) {
+        connection.close();
+      }
+    }
+    pool.sweep(now);
+  }, every);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,152 @@
+/**
+ * The one writer of rules. Every change is written to the state file before
+ * its promise resolves and before the data plane sees it, so nothing that was
+ * acknowledged can be lost, and nothing is served that a crash could undo.
+ * Changes that arrive while a write is under way share the next write.
+ */
+import type { StatsBook } from "../stats/host-stats.ts";
+import type { StateDocument } from "../store/state-file.ts";
+import type { Rule, RuleSet, RuleTriple } from "./schema.ts";
+import { toTriple } from "./schema.ts";
+import type { RuleTable } from "./table.ts";
+
+export type Save = (document: StateDocument) => Promise<void>;
+
+type Change =
+  | { kind: "set"; key: string; rule: Rule }
+  | { kind: "delete"; key: string }
+  | { kind: "replace"; rules: RuleSet }
+  | { kind: "none" };
+
+interface Waiting {
+  change: Change;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+export class RuleRegistry<A> {
+  /** What is on disk, and so what the table holds. */
+  private durable: Map<string, Rule>;
+  /** `durable` plus the changes waiting for their write: what the API answers from. */
+  private latest: Map<string, Rule>;
+  private queue: Waiting[] = [];
+  private writing: Promise<void> | null = null;
+
+  constructor(
+    private readonly table: RuleTable<A>,
+    private readonly stats: StatsBook,
+    private readonly save: Save,
+    initial: RuleSet,
+  ) {
+    this.durable = new Map(Object.entries(initial));
+    this.latest = new Map(this.durable);
+    table.replaceAll(initial);
+  }
+
+  get(key: string): RuleTriple | undefined {
+    const rule = this.latest.get(key);
+    return rule && toTriple(rule);
+  }
+
+  has(key: string): boolean {
+    return this.latest.has(key);
+  }
+
+  all(): Record<string, RuleTriple> {
+    const out: Record<string, RuleTriple> = {};
+    for (const [key, rule] of this.latest) out[key] = toTriple(rule);
+    return out;
+  }
+
+  get size(): number {
+    return this.latest.size;
+  }
+
+  set(key: string, rule: Rule): Promise<void> {
+    return this.submit({ kind: "set", key, rule });
+  }
+
+  /** Resolves false, changing nothing, when there is no such rule. */
+  async delete(key: string): Promise<boolean> {
+    if (!this.latest.has(key)) return false;
+    await this.submit({ kind: "delete", key });
+    return true;
+  }
+
+  replaceAll(rules: RuleSet): Promise<void> {
+    return this.submit({ kind: "replace", rules });
+  }
+
+  /** Writes the current rules and counters (counters change without any rule change). */
+  flush(): Promise<void> {
+    return this.submit({ kind: "none" });
+  }
+
+  private submit(change: Change): Promise<void> {
+    apply(this.latest, change);
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ change, resolve, reject });
+      this.writing ??= this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0);
+      const next = new Map(this.durable);
+      for (const waiting of batch) apply(next, waiting.change);
+      try {
+        await this.save({ hosts: triples(next), stats: this.stats.toJSON() });
+      } catch (error) {
+        // Nothing of this batch is on disk: forget it, keep what still waits.
+        this.latest = new Map(this.durable);
+        for (const waiting of this.queue) apply(this.latest, waiting.change);
+        for (const waiting of batch) waiting.reject(error);
+        continue;
+      }
+      this.durable = next;
+      for (const waiting of batch) this.applyToTable(waiting.change);
+      for (const waiting of batch) waiting.resolve();
+    }
+    this.writing = null;
+  }
+
+  private applyToTable(change: Change): void {
+    switch (change.kind) {
+      case "set":
+        this.table.set(change.key, change.rule);
+        break;
+      case "delete":
+        this.table.delete(change.key);
+        break;
+      case "replace":
+        this.table.replaceAll(change.rules);
+        break;
+      case "none":
+        break;
+    }
+  }
+}
+
+function apply(rules: Map<string, Rule>, change: Change): void {
+  switch (change.kind) {
+    case "set":
+      rules.set(change.key, change.rule);
+      break;
+    case "delete":
+      rules.delete(change.key);
+      break;
+    case "replace":
+      rules.clear();
+      for (const [key, rule] of Object.entries(change.rules)) rules.set(key, rule);
+      break;
+    case "none":
+      break;
+  }
+}
+
+function triples(rules: Map<string, Rule>): Record<string, RuleTriple> {
+  const out: Record<string, RuleTriple> = {};
+  for (const [key, rule] of rules) out[key] = toTriple(rule);
+  return out;
+}

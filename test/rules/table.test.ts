@@ -1,0 +1,115 @@
+import { describe, expect, test } from "bun:test";
+import { parseRule, type Rule } from "../../src/rules/schema.ts";
+import { RuleTable } from "../../src/rules/table.ts";
+import { canonicalHost } from "../../src/rules/host.ts";
+
+function rule(triple: unknown[]): Rule {
+  const parsed = parseRule(triple);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  return parsed.value;
+}
+
+/** The table compiles a rule to its key, so a lookup shows which rule matched. */
+function table(rules: Record<string, unknown[]>): RuleTable<string> {
+  const t = new RuleTable<string>((key) => key);
+  t.replaceAll(Object.fromEntries(Object.entries(rules).map(([k, r]) => [k, rule(r)])));
+  return t;
+}
+
+describe("resolution: the original Mantrid's table", () => {
+  const t = table({
+    localhost: ["empty", { code: 500 }, false],
+    "local.ep.io": ["spin", {}, true],
+    "http://ep.io": ["redirect", { redirect_to: "https://www.ep.io" }, true],
+    "ep.io": ["proxy", { backends: ["127.0.0.1:8000"] }, true],
+  });
+  const cases: [string, "http" | "https", string | null][] = [
+    ["localhost", "http", "localhost"],
+    ["local.ep.io", "http", "local.ep.io"],
+    ["ep.io", "http", "http://ep.io"],
+    ["ep.io", "https", "ep.io"],
+    ["subdomain.localhost", "http", null],
+    ["multi.level.subdomain.local.ep.io", "http", "local.ep.io"],
+    ["i-love-bees.com", "http", null],
+  ];
+  for (const [host, protocol, expected] of cases) {
+    test(`${protocol}://${host} → ${expected ?? "unknown"}`, () => {
+      const hit = t.resolve(host, protocol);
+      expect(hit?.action ?? null).toBe(expected);
+      if (host === "localhost") expect(hit?.rule.action).toBe("empty");
+      if (host === "local.ep.io") expect(hit?.rule.action).toBe("spin");
+    });
+  }
+});
+
+describe("resolution rules", () => {
+  test("a parent matches only when its rule allows subdomains", () => {
+    const t = table({ "example.com": ["empty", { code: 204 }, false] });
+    expect(t.resolve("example.com", "http")?.key).toBe("example.com");
+    expect(t.resolve("www.example.com", "http")).toBeNull();
+  });
+
+  test("the nearest parent wins over a farther one", () => {
+    const t = table({
+      "example.com": ["empty", { code: 204 }, true],
+      "a.example.com": ["empty", { code: 205 }, true],
+    });
+    expect(t.resolve("x.a.example.com", "http")?.key).toBe("a.example.com");
+    expect(t.resolve("x.b.example.com", "http")?.key).toBe("example.com");
+  });
+
+  test("a prefixed rule that refuses subdomains does not hide a bare one that allows them", () => {
+    const t = table({
+      "https://example.com": ["empty", { code: 204 }, false],
+      "example.com": ["empty", { code: 205 }, true],
+    });
+    expect(t.resolve("example.com", "https")?.key).toBe("https://example.com");
+    expect(t.resolve("www.example.com", "https")?.key).toBe("example.com");
+  });
+
+  test("the protocol prefix only applies to its own protocol", () => {
+    const t = table({ "https://secure.test": ["empty", { code: 204 }, false] });
+    expect(t.resolve("secure.test", "https")?.key).toBe("https://secure.test");
+    expect(t.resolve("secure.test", "http")).toBeNull();
+  });
+
+  test("set, delete and replace change lookups and fire one change each", () => {
+    const t = new RuleTable<string>((key) => key);
+    let changes = 0;
+    t.onChange(() => changes++);
+    t.set("a.test", rule(["empty", { code: 204 }, false]));
+    expect(t.resolve("a.test", "http")?.key).toBe("a.test");
+    expect(t.delete("a.test")).toBe(true);
+    expect(t.delete("a.test")).toBe(false);
+    expect(t.resolve("a.test", "http")).toBeNull();
+    t.replaceAll({ "b.test": rule(["empty", { code: 204 }, false]) });
+    expect(changes).toBe(3);
+    expect(t.size).toBe(1);
+  });
+
+  test("lookups stay label-bound with 100,000 rules", () => {
+    const rules: Record<string, Rule> = {};
+    const r = rule(["empty", { code: 204 }, true]);
+    for (let i = 0; i < 100_000; i++) rules[`host${i}.example.com`] = r;
+    const t = new RuleTable<string>((key) => key);
+    t.replaceAll(rules);
+    expect(t.resolve("www.host99999.example.com", "http")?.key).toBe("host99999.example.com");
+    expect(t.resolve("nope.example.org", "http")).toBeNull();
+  });
+});
+
+describe("canonical Host", () => {
+  const cases: [string | null, string][] = [
+    ["Example.COM", "example.com"],
+    ["example.com:8080", "example.com"],
+    ["example.com.", "example.com"],
+    ["example.com.:80", "example.com"],
+    ["[::1]:8080", "[::1]"],
+    ["[::1]", "[::1]"],
+    [null, ""],
+    ["localhost", "localhost"],
+  ];
+  for (const [input, expected] of cases) {
+    test(`${input} → ${expected}`, () => expect(canonicalHost(input)).toBe(expected));
+  }
+});

@@ -1,0 +1,151 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RuleRegistry } from "../../src/rules/registry.ts";
+import { parseRule, type Rule } from "../../src/rules/schema.ts";
+import { RuleTable } from "../../src/rules/table.ts";
+import { StatsBook } from "../../src/stats/host-stats.ts";
+import {
+  loadState,
+  StateFileError,
+  saveState,
+  writeFileDurably,
+} from "../../src/store/state-file.ts";
+
+let dir: string;
+let file: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "mantrid-state-"));
+  file = join(dir, "state.json");
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+function rule(triple: unknown[]): Rule {
+  const parsed = parseRule(triple);
+  if (!parsed.ok) throw new Error("bad rule");
+  return parsed.value;
+}
+
+describe("loading", () => {
+  test("a missing file means no rules", async () => {
+    expect(await loadState(file)).toEqual({ hosts: {}, stats: {}, fresh: true });
+  });
+
+  test("a file written by the original Mantrid loads, with open_requests reset", async () => {
+    await writeFile(
+      file,
+      JSON.stringify({
+        hosts: {
+          localhost: ["static", { type: "test" }, false],
+          "ep.io": ["proxy", { backends: [["127.0.0.1", 8000]], attempts: 2 }, true],
+          "http://ep.io": ["redirect", { redirect_to: "https://ep.io" }, false],
+        },
+        stats: { localhost: { open_requests: 5, completed_requests: 7, bytes_sent: 10, bytes_received: 3 } },
+      }),
+    );
+    const state = await loadState(file);
+    expect(Object.keys(state.hosts).sort()).toEqual(["ep.io", "http://ep.io", "localhost"]);
+    expect(state.hosts["ep.io"]!.options).toEqual({ backends: [["127.0.0.1", 8000]], attempts: 2, delay: 1 });
+    const stats = new StatsBook();
+    stats.restore(state.stats);
+    expect(stats.get("localhost")!.toJSON()).toEqual({
+      open_requests: 0,
+      completed_requests: 7,
+      bytes_sent: 10,
+      bytes_received: 3,
+    });
+  });
+
+  test("invalid JSON stops with a clear error and leaves the file alone", async () => {
+    await writeFile(file, '{"hosts": {');
+    await expect(loadState(file)).rejects.toThrow(StateFileError);
+    await expect(loadState(file)).rejects.toThrow(/not valid JSON/);
+    expect(await readFile(file, "utf8")).toBe('{"hosts": {');
+  });
+
+  test("an invalid rule stops start-up, naming it", async () => {
+    await writeFile(file, JSON.stringify({ hosts: { "a.test": ["empty", { code: "x" }, false] } }));
+    await expect(loadState(file)).rejects.toThrow(/hosts\/a\.test\/options\/code/);
+  });
+
+  test("a folder where the file should be is unreadable: a clear error", async () => {
+    await expect(loadState(dir)).rejects.toThrow(/cannot read state file/);
+  });
+});
+
+describe("durable writes", () => {
+  test("a crash between the temp write and the rename leaves the old file whole", async () => {
+    await saveState(file, { hosts: { "old.test": ["static", { type: "test" }, false] }, stats: {} });
+    const crash = new Error("power cut");
+    await expect(
+      writeFileDurably(file, JSON.stringify({ hosts: {}, stats: {} }), async () => {
+        throw crash;
+      }),
+    ).rejects.toBe(crash);
+    const state = await loadState(file);
+    expect(Object.keys(state.hosts)).toEqual(["old.test"]);
+    // The leftover temp file is hidden and never read as state.
+    expect((await readdir(dir)).filter((name) => !name.startsWith("."))).toEqual(["state.json"]);
+  });
+
+  test("a write into a missing folder fails and nothing is half-written", async () => {
+    await expect(saveState(join(dir, "missing", "state.json"), { hosts: {}, stats: {} })).rejects.toThrow();
+  });
+});
+
+describe("the registry", () => {
+  test("a change is on disk before its promise resolves, and only then in the table", async () => {
+    const table = new RuleTable<string>((key) => key);
+    const seen: string[] = [];
+    const registry = new RuleRegistry(table, new StatsBook(), async (doc) => {
+      // While the write runs, the data plane must not see the change yet.
+      seen.push(`table has a.test: ${table.get("a.test") !== undefined}`);
+      await saveState(file, doc);
+    }, {});
+    await registry.set("a.test", rule(["static", { type: "test" }, false]));
+    expect(seen).toEqual(["table has a.test: false"]);
+    expect(table.get("a.test")?.rule.action).toBe("static");
+    expect(Object.keys((await loadState(file)).hosts)).toEqual(["a.test"]);
+  });
+
+  test("changes that arrive during a write share the next one", async () => {
+    let writes = 0;
+    const registry = new RuleRegistry(new RuleTable<string>((k) => k), new StatsBook(), async (doc) => {
+      writes++;
+      await saveState(file, doc);
+    }, {});
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) => registry.set(`h${i}.test`, rule(["empty", { code: 204 }, false]))),
+    );
+    expect(writes).toBeLessThanOrEqual(2);
+    expect(Object.keys((await loadState(file)).hosts)).toHaveLength(50);
+  });
+
+  test("a failed write rejects, and neither the table nor the answers change", async () => {
+    const table = new RuleTable<string>((k) => k);
+    let fail = false;
+    const registry = new RuleRegistry(table, new StatsBook(), async (doc) => {
+      if (fail) throw new Error("disk full");
+      await saveState(file, doc);
+    }, {});
+    await registry.set("keep.test", rule(["empty", { code: 204 }, false]));
+    fail = true;
+    await expect(registry.set("lost.test", rule(["empty", { code: 204 }, false]))).rejects.toThrow("disk full");
+    await expect(registry.delete("keep.test")).rejects.toThrow("disk full");
+    expect(registry.has("lost.test")).toBe(false);
+    expect(registry.has("keep.test")).toBe(true);
+    expect(table.get("lost.test")).toBeUndefined();
+    expect(table.get("keep.test")).toBeDefined();
+    expect(Object.keys((await loadState(file)).hosts)).toEqual(["keep.test"]);
+  });
+
+  test("delete of a missing rule resolves false and writes nothing", async () => {
+    let writes = 0;
+    const registry = new RuleRegistry(new RuleTable<string>((k) => k), new StatsBook(), async () => {
+      writes++;
+    }, {});
+    expect(await registry.delete("nothing.test")).toBe(false);
+    expect(writes).toBe(0);
+  });
+});
