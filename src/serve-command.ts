@@ -23,14 +23,36 @@ const FLAGS = {
 export const serveCommand = defineCommand({
   meta: { name: "serve", description: "Run the load balancer (the default command)" },
   args: {
-    config: { type: "string", alias: "c", description: "Config file (default /etc/mantrid/mantrid.conf)" },
+    config: {
+      type: "string",
+      alias: "c",
+      description: "Config file (default /etc/mantrid/mantrid.conf)",
+    },
     bind: { type: "string", description: "External listener, e.g. *:80 (repeatable, or a,b)" },
-    "bind-internal": { type: "string", description: "Trusted listener behind a TLS terminator (repeatable)" },
-    management: { type: "string", description: "Management API address (default 127.0.0.1:8042 and [::1]:8042)" },
-    "state-file": { type: "string", description: "Where rules are kept (default /var/lib/mantrid/state.json)" },
-    "static-dir": { type: "string", description: "Folder of <type>.http pages (default /etc/mantrid/static/)" },
-    "management-token": { type: "string", description: "Require Authorization: Bearer <token> on the API" },
-    "insecure-management": { type: "boolean", description: "Allow a non-loopback API without a token" },
+    "bind-internal": {
+      type: "string",
+      description: "Trusted listener behind a TLS terminator (repeatable)",
+    },
+    management: {
+      type: "string",
+      description: "Management API address (default 127.0.0.1:8042 and [::1]:8042)",
+    },
+    "state-file": {
+      type: "string",
+      description: "Where rules are kept (default /var/lib/mantrid/state.json)",
+    },
+    "static-dir": {
+      type: "string",
+      description: "Folder of <type>.http pages (default /etc/mantrid/static/)",
+    },
+    "management-token": {
+      type: "string",
+      description: "Require Authorization: Bearer <token> on the API",
+    },
+    "insecure-management": {
+      type: "boolean",
+      description: "Allow a non-loopback API without a token",
+    },
     debug: { type: "boolean", description: "Log debug lines" },
   },
   async run({ rawArgs }) {
@@ -42,7 +64,12 @@ export const serveCommand = defineCommand({
 export async function runServe(argv: string[]): Promise<number> {
   let running: Awaited<ReturnType<typeof serve>>;
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: true });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: FLAGS,
+      strict: true,
+      allowPositionals: true,
+    });
     if (positionals.length > 0) throw new ConfigError(`unexpected argument "${positionals[0]}"`);
     const config = await loadConfig({
       config: values.config,

@@ -9,7 +9,7 @@ import type { Action } from "./actions/action.ts";
 import { type ActionContext, compileRule } from "./actions/compile.ts";
 import { Router } from "./actions/router.ts";
 import { SpinRoom } from "./actions/spin.ts";
-import { isLoopback, type ListenAddress } from "./config/address.ts";
+import { formatAddress, isLoopback, type ListenAddress } from "./config/address.ts";
 import { type Config, ConfigError } from "./config/config.ts";
 import { DEFAULT_LIMITS } from "./http/limits.ts";
 import { log, setDebug } from "./log.ts";
@@ -61,18 +61,29 @@ export async function serve(config: Config): Promise<Running> {
   };
   const table = new RuleTable<Action>((key, rule) => compileRule(context, key, rule));
   const router = new Router(table, pages);
-  context.spin = new SpinRoom(router, pages.builtin("timeout"), (listener) => table.onChange(listener));
+  context.spin = new SpinRoom(router, pages.builtin("timeout"), config.maxSpinning, (listener) =>
+    table.onChange(listener),
+  );
   const save = (document: Parameters<typeof saveState>[1]) => saveState(config.stateFile, document);
   const registry = new RuleRegistry<Action>(table, stats, save, loaded.hosts);
-  log.info(`loaded ${registry.size} rules from ${config.stateFile}${loaded.fresh ? " (new file)" : ""}`);
+  log.info(
+    `loaded ${registry.size} rules from ${config.stateFile}${loaded.fresh ? " (new file)" : ""}`,
+  );
 
   const connections = new Set<ClientConnection>();
-  const external: ListenerContext = { internal: false, router, limits: DEFAULT_LIMITS, connections };
+  const external: ListenerContext = {
+    internal: false,
+    router,
+    limits: DEFAULT_LIMITS,
+    connections,
+    maxConnections: config.maxConnections,
+  };
   const internal: ListenerContext = { ...external, internal: true };
   const listeners: TCPSocketListener<ClientConnection>[] = [];
   const management: ReturnType<typeof startManagement> = [];
   try {
-    for (const address of config.bind) listeners.push(bindOrExplain(address, external, "bind", "--bind"));
+    for (const address of config.bind)
+      listeners.push(bindOrExplain(address, external, "bind", "--bind"));
     for (const address of config.bindInternal) {
       listeners.push(bindOrExplain(address, internal, "bind_internal", "--bind-internal"));
     }
@@ -83,13 +94,18 @@ export async function serve(config: Config): Promise<Running> {
     for (const server of management) server.stop(true);
     throw error;
   }
-  for (const listener of listeners) log.info(`listening on ${listener.hostname}:${listener.port}`);
+  listeners.forEach((listener, i) => {
+    const trust = i < config.bind.length ? "" : " (trusted: bind_internal)";
+    log.info(`listening on ${formatAddress(listener.hostname, listener.port)}${trust}`);
+  });
   for (const server of management) log.info(`management API on ${server.url}`);
 
   await dropPrivileges(config);
   const stopSweep = startSweep(connections, pool, config);
   const statsTimer = setInterval(() => {
-    registry.flush().catch((error) => log.warn(`cannot save counters: ${(error as Error).message}`));
+    registry
+      .flush()
+      .catch((error) => log.warn(`cannot save counters: ${(error as Error).message}`));
   }, STATS_SAVE_SECONDS * 1000);
   statsTimer.unref();
 

@@ -1,8 +1,9 @@
 /** Turns a stored rule into the action the data plane runs. */
+
+import type { ForwardSettings } from "../proxy/forward.ts";
 import type { Rule } from "../rules/schema.ts";
 import type { PageStore } from "../static/pages.ts";
 import type { StatsBook } from "../stats/host-stats.ts";
-import type { ForwardSettings } from "../proxy/forward.ts";
 import type { Action } from "./action.ts";
 import { EmptyAction } from "./empty.ts";
 import { ProxyAction } from "./proxy.ts";

@@ -9,7 +9,10 @@ export class EmptyAction implements Action {
   /** Indexed by keep-alive × 2 + HEAD: the four answers are built once. */
   private readonly responses: Buffer[];
 
-  constructor(code: number, readonly stats: HostStats | null) {
+  constructor(
+    code: number,
+    readonly stats: HostStats | null,
+  ) {
     this.responses = [false, true].flatMap((keepAlive) =>
       [false, true].map((head) => simpleResponse(code, [], "", keepAlive, head)),
     );

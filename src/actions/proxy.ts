@@ -1,8 +1,8 @@
 /** `proxy`: forward to one of `backends`, chosen at random, with `attempts` and `delay`. */
 import { formatAddress } from "../config/address.ts";
+import { Forward, type ForwardPlan, type ForwardSettings } from "../proxy/forward.ts";
 import type { Rule } from "../rules/schema.ts";
 import type { HostStats } from "../stats/host-stats.ts";
-import { Forward, type ForwardPlan, type ForwardSettings } from "../proxy/forward.ts";
 import type { Action } from "./action.ts";
 import type { Exchange } from "./exchange.ts";
 

@@ -13,7 +13,10 @@ export class RedirectAction implements Action {
   private readonly base: string;
   private readonly hasScheme: boolean;
 
-  constructor(redirectTo: string, readonly stats: HostStats | null) {
+  constructor(
+    redirectTo: string,
+    readonly stats: HostStats | null,
+  ) {
     this.hasScheme = redirectTo.includes("://");
     // The request path starts with "/", so one trailing slash here would double it.
     this.base = redirectTo.endsWith("/") ? redirectTo.slice(0, -1) : redirectTo;

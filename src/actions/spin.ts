@@ -4,11 +4,23 @@
  * that action on the request exactly as it arrived. Waking is driven by the
  * table's change event, not by polling; a held request costs one small record.
  */
+import { simpleResponse } from "../http/response-writer.ts";
 import type { Page } from "../static/pages.ts";
 import type { HostStats } from "../stats/host-stats.ts";
 import type { Action } from "./action.ts";
 import type { Exchange } from "./exchange.ts";
 import type { Router } from "./router.ts";
+
+const FULL = simpleResponse(
+  503,
+  [
+    ["Content-Type", "text/plain; charset=utf-8"],
+    ["Retry-After", "1"],
+  ],
+  "too many requests waiting\n",
+  false,
+  false,
+);
 
 interface Held {
   exchange: Exchange;
@@ -21,6 +33,8 @@ export class SpinRoom {
   constructor(
     private readonly router: Router,
     private readonly timeoutPage: Page,
+    /** Beyond this many held requests, new ones get a fast 503 instead of a place in line. */
+    private readonly maxSpinning: number,
     onChange: (listener: () => void) => void,
   ) {
     onChange(() => this.wake());
@@ -31,6 +45,11 @@ export class SpinRoom {
   }
 
   hold(exchange: Exchange, timeoutSeconds: number): void {
+    if (this.waiting.size >= this.maxSpinning) {
+      exchange.respond(FULL);
+      exchange.end();
+      return;
+    }
     exchange.hold();
     const held: Held = {
       exchange,

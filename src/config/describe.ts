@@ -7,14 +7,14 @@ export function describeConfig(config: Config): string[] {
     config.configFile === null
       ? "no configuration file: defaults and flags only"
       : `configuration from ${config.configFile}`,
-    `listening on ${join(config.bind)}`,
+    `listeners: ${join(config.bind)}`,
   ];
   if (config.bindInternal.length > 0) {
-    lines.push(`listening for trusted traffic on ${join(config.bindInternal)}`);
+    lines.push(`trusted listeners: ${join(config.bindInternal)}`);
   }
   const token = config.managementToken === null ? "no token" : "token set";
   const insecure = config.insecureManagement ? ", insecure management allowed" : "";
-  lines.push(`management API on ${join(config.bindManagement)} (${token}${insecure})`);
+  lines.push(`management API: ${join(config.bindManagement)} (${token}${insecure})`);
   lines.push(`state file ${config.stateFile}`);
   lines.push(`static files from ${config.staticDir}`);
   if (config.workers > 1) lines.push(`${config.workers} workers`);

@@ -24,9 +24,19 @@ import {
   H_CONTENT_LENGTH,
   H_TRANSFER_ENCODING,
   H_UPGRADE,
+  lowerBytes,
 } from "./header-kinds.ts";
 
 const MAX_LENGTH = Number.MAX_SAFE_INTEGER;
+const GZIP = lowerBytes("gzip");
+const DEFLATE = lowerBytes("deflate");
+const COMPRESS = lowerBytes("compress");
+const X_GZIP = lowerBytes("x-gzip");
+const X_COMPRESS = lowerBytes("x-compress");
+const CHUNKED = lowerBytes("chunked");
+const CLOSE = lowerBytes("close");
+const KEEP_ALIVE = lowerBytes("keep-alive");
+const UPGRADE = lowerBytes("upgrade");
 
 /**
  * Content-Length value: 1*DIGIT, or a list of identical such values ("5, 5").
@@ -59,11 +69,11 @@ export function parseContentLength(buf: Uint8Array, s: number, e: number): numbe
 
 function isKnownCoding(buf: Uint8Array, s: number, e: number): boolean {
   return (
-    equalsLower(buf, s, e, "gzip") ||
-    equalsLower(buf, s, e, "deflate") ||
-    equalsLower(buf, s, e, "compress") ||
-    equalsLower(buf, s, e, "x-gzip") ||
-    equalsLower(buf, s, e, "x-compress")
+    equalsLower(buf, s, e, GZIP) ||
+    equalsLower(buf, s, e, DEFLATE) ||
+    equalsLower(buf, s, e, COMPRESS) ||
+    equalsLower(buf, s, e, X_GZIP) ||
+    equalsLower(buf, s, e, X_COMPRESS)
   );
 }
 
@@ -87,7 +97,7 @@ export function applyTransferEncoding(
     const ts = p;
     while (p < e && TOKEN[buf[p]!] === 1) p++;
     if (p === ts) return E_BAD_TRANSFER_ENCODING;
-    if (equalsLower(buf, ts, p, "chunked")) {
+    if (equalsLower(buf, ts, p, CHUNKED)) {
       if (state === TE_CHUNKED || state === TE_CHUNKED_NOT_LAST) return E_BAD_TRANSFER_ENCODING;
       state = TE_CHUNKED;
     } else {
@@ -111,6 +121,15 @@ function isOws(c: number): boolean {
 
 /** Folds one Connection line into head.connection and head.connectionTokens. */
 export function applyConnection(buf: Uint8Array, s: number, e: number, head: MessageHead): number {
+  // The usual single option, without the list walk.
+  if (equalsLower(buf, s, e, KEEP_ALIVE)) {
+    head.connection |= CONN_KEEP_ALIVE;
+    return 0;
+  }
+  if (equalsLower(buf, s, e, CLOSE)) {
+    head.connection |= CONN_CLOSE;
+    return 0;
+  }
   let p = s;
   while (p < e) {
     const c = buf[p]!;
@@ -124,9 +143,9 @@ export function applyConnection(buf: Uint8Array, s: number, e: number, head: Mes
     const te = p;
     while (p < e && isOws(buf[p]!)) p++;
     if (p < e && buf[p] !== COMMA) return E_BAD_CONNECTION;
-    if (equalsLower(buf, ts, te, "close")) head.connection |= CONN_CLOSE;
-    else if (equalsLower(buf, ts, te, "keep-alive")) head.connection |= CONN_KEEP_ALIVE;
-    else if (equalsLower(buf, ts, te, "upgrade")) head.connection |= CONN_UPGRADE;
+    if (equalsLower(buf, ts, te, CLOSE)) head.connection |= CONN_CLOSE;
+    else if (equalsLower(buf, ts, te, KEEP_ALIVE)) head.connection |= CONN_KEEP_ALIVE;
+    else if (equalsLower(buf, ts, te, UPGRADE)) head.connection |= CONN_UPGRADE;
     else {
       const token = latin1Lower(buf, ts, te);
       if (head.connectionTokens === null) head.connectionTokens = [token];

@@ -2,7 +2,7 @@
 // fills it: offsets only, no strings.
 
 import { latin1 } from "./bytes.ts";
-import { COLON, CR, HTAB, LF, SP, TOKEN } from "./chars.ts";
+import { COLON, CR, FIELD_VALUE, HTAB, LF, SP, TOKEN } from "./chars.ts";
 import {
   E_BAD_FIELD_NAME,
   E_BARE_CR,
@@ -149,16 +149,13 @@ export function parseFieldLines(
       p++;
     }
     const vs = p;
-    let ve = p;
-    while (p < lim) {
-      c = buf[p]!;
-      if (c > SP && c !== 0x7f) ve = ++p;
-      else if (c === SP || c === HTAB) p++;
-      else break;
-    }
-    if (p + 1 >= lim) return p < lim && c !== CR ? valueError(c) : ranOut(lim, end);
-    if (c !== CR) return valueError(c);
+    while (p < lim && FIELD_VALUE[buf[p]!] === 1) p++;
+    if (p + 1 >= lim) return p < lim && buf[p] !== CR ? valueError(buf[p]!) : ranOut(lim, end);
+    if (buf[p] !== CR) return valueError(buf[p]!);
     if (buf[p + 1] !== LF) return E_BARE_CR;
+    // Trailing OWS is not part of the value.
+    let ve = p;
+    while (ve > vs && ((c = buf[ve - 1]!) === SP || c === HTAB)) ve--;
     p += 2;
     if (n === kinds.length) {
       head.grow();

@@ -61,14 +61,19 @@ export function headerKind(buf: Uint8Array, s: number, e: number): number {
   return H_OTHER;
 }
 
-/** Case-insensitive comparison of buf[s, e) with a lowercase ASCII word. */
-export function equalsLower(buf: Uint8Array, s: number, e: number, word: string): boolean {
+/** Lowercase ASCII word as bytes, for equalsLower. */
+export function lowerBytes(word: string): Uint8Array {
+  return new TextEncoder().encode(word.toLowerCase());
+}
+
+/**
+ * Case-insensitive comparison of buf[s, e) with a lowercase word of letters,
+ * digits and "-". The bytes must hold no control characters (a validated
+ * head), so OR-ing 0x20 folds only A-Z.
+ */
+export function equalsLower(buf: Uint8Array, s: number, e: number, word: Uint8Array): boolean {
   const n = word.length;
   if (e - s !== n) return false;
-  for (let i = 0; i < n; i++) {
-    const c = buf[s + i]!;
-    const l = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
-    if (l !== word.charCodeAt(i)) return false;
-  }
+  for (let i = 0; i < n; i++) if ((buf[s + i]! | 0x20) !== word[i]) return false;
   return true;
 }

@@ -36,6 +36,7 @@ import {
   H_OTHER,
   H_X_FORWARDED_PROTO,
   H_X_FORWARDED_PROTOCOL,
+  lowerBytes,
 } from "./header-kinds.ts";
 import { isHostPort } from "./host.ts";
 import type { HeadLimits } from "./limits.ts";
@@ -87,9 +88,13 @@ export class RequestHead extends MessageHead {
   }
 }
 
+const HTTPS = lowerBytes("https");
+const HTTP = lowerBytes("http");
+const CONTINUE = lowerBytes("100-continue");
+
 function forwardedProto(buf: Uint8Array, s: number, e: number): string {
-  if (equalsLower(buf, s, e, "https")) return "https";
-  if (equalsLower(buf, s, e, "http")) return "http";
+  if (equalsLower(buf, s, e, HTTPS)) return "https";
+  if (equalsLower(buf, s, e, HTTP)) return "http";
   return latin1Lower(buf, s, e);
 }
 
@@ -108,12 +113,15 @@ function applyRequestFields(buf: Uint8Array, head: RequestHead): number {
     const ve = fields[(i << 2) + 3]!;
     if (kind === H_HOST) {
       if (++hosts > 1) return E_MULTIPLE_HOST;
-      if (!isHostPort(buf, vs, ve, false)) return E_BAD_HOST;
-      const last = head.lastHost;
-      head.host = sameLatin1(last, buf, vs, ve) ? last : latin1(buf, vs, ve);
-      head.lastHost = head.host;
+      // The previous request's Host was validated already: reuse it as is.
+      if (sameLatin1(head.lastHost, buf, vs, ve)) head.host = head.lastHost;
+      else {
+        if (!isHostPort(buf, vs, ve, false)) return E_BAD_HOST;
+        head.host = latin1(buf, vs, ve);
+        head.lastHost = head.host;
+      }
     } else if (kind === H_EXPECT) {
-      if (equalsLower(buf, vs, ve, "100-continue")) head.expectContinue = true;
+      if (equalsLower(buf, vs, ve, CONTINUE)) head.expectContinue = true;
     } else if (kind === H_X_FORWARDED_PROTO) {
       if (proto < 0) proto = i;
     } else if (kind === H_X_FORWARDED_PROTOCOL) {

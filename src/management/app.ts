@@ -30,7 +30,7 @@ export function createManagementApp(deps: ManagementDeps): Hono {
 
   app.onError((error, c) => {
     if (error instanceof HTTPException && error.status < 500) {
-      return jsonError(c, error.status as 400, error.message || "bad request");
+      return jsonError(c, error.status, error.message || "bad request");
     }
     log.error(`management: ${c.req.method} ${c.req.path} failed: ${String(error)}`);
     return jsonError(c, 500, "internal error");
@@ -45,10 +45,7 @@ export function createManagementApp(deps: ManagementDeps): Hono {
     }),
   );
 
-  app.all(
-    "/",
-    byMethod({ GET: (c) => c.json({ name: "mantrid", version: pkg.version }) }),
-  );
+  app.all("/", byMethod({ GET: (c) => c.json({ name: "mantrid", version: pkg.version }) }));
   const hostnames = hostnameHandler(deps.registry);
   const stats = statsHandler(deps.registry, deps.stats);
   for (const path of ["/hostname", "/hostname/*"]) app.all(path, hostnames);

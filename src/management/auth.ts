@@ -15,7 +15,12 @@ export function requireToken(token: string): MiddlewareHandler {
   return async (c, next) => {
     const header = c.req.header("authorization");
     if (header === undefined) {
-      return jsonError(c, 401, "a token is required: send Authorization: Bearer <token>", CHALLENGE);
+      return jsonError(
+        c,
+        401,
+        "a token is required: send Authorization: Bearer <token>",
+        CHALLENGE,
+      );
     }
     const match = /^Bearer +(\S+) *$/i.exec(header);
     if (!match || !timingSafeEqual(digest(match[1]!), expected)) {

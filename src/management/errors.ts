@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Problem } from "../rules/schema.ts";
+import { summarise } from "./summary.ts";
 
 export function jsonError(
   c: Context,
@@ -12,18 +13,14 @@ export function jsonError(
   return c.json({ error }, status, headers);
 }
 
-/** One line naming the first bad field, as a person reading a terminal wants it. */
-export function summarise(what: string, problems: readonly Problem[]): string {
-  const first = problems[0];
-  if (!first) return `invalid ${what}`;
-  const where = first.path.length > 0 ? ` at ${first.path.join("/")}` : "";
-  const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : "";
-  return `invalid ${what}${where}: ${first.message}${more}`;
-}
-
 /** 400 with the summary and every problem, so a client can point at each field. */
-export function invalid(c: Context, what: string, problems: readonly Problem[]): Response {
-  return c.json({ error: summarise(what, problems), issues: problems }, 400);
+export function invalid(
+  c: Context,
+  what: string,
+  problems: readonly Problem[],
+  error = summarise(what, problems),
+): Response {
+  return c.json({ error, issues: problems }, 400);
 }
 
 export function notFound(c: Context, error = `no such path: ${new URL(c.req.url).pathname}`) {

@@ -8,9 +8,10 @@ type Handler<Args extends unknown[]> = (c: Context, ...args: Args) => Response |
 export function byMethod<Args extends unknown[] = []>(
   handlers: Partial<Record<Method, Handler<Args>>>,
 ): Handler<Args> {
-  const names = Object.keys(handlers);
   // Hono answers HEAD by running the GET route and dropping the body.
-  const allow = (names.includes("GET") ? [...names, "HEAD"] : names).join(", ");
+  const allow = Object.keys(handlers)
+    .flatMap((name) => (name === "GET" ? ["GET", "HEAD"] : [name]))
+    .join(", ");
   return (c, ...args) => {
     const method = c.req.method === "HEAD" ? "GET" : c.req.method;
     const handler = handlers[method as Method];

@@ -23,19 +23,23 @@ export function hostFromPath(c: Context, rest: string): HostFromPath {
   try {
     decoded = decodeURIComponent(rest);
   } catch {
-    const message = `"${rest}" is not valid percent-encoding`;
-    return { ok: false, response: invalid(c, "hostname", [{ path: ["hostname"], message }]) };
+    const message = "the hostname is not valid percent-encoding";
+    const problems = [{ path: ["hostname"], message }];
+    return { ok: false, response: invalid(c, "hostname", problems, `${message}: ${rest}`) };
   }
   const parsed = parseHostname(decoded);
   if (parsed.ok) return { ok: true, host: parsed.value };
   const problems = parsed.problems.map((p) => ({ ...p, path: ["hostname", ...p.path] }));
-  return { ok: false, response: invalid(c, "hostname", problems) };
+  const error = `invalid hostname ${JSON.stringify(decoded)}: ${problems[0]?.message}`;
+  return { ok: false, response: invalid(c, "hostname", problems, error) };
 }
 
 type HostHandler = (c: Context, host: string) => Response | Promise<Response>;
 
 /** Adapts a handler of a canonical host to one of the raw path rest. */
-export function withHost(handler: HostHandler): (c: Context, rest: string) => Response | Promise<Response> {
+export function withHost(
+  handler: HostHandler,
+): (c: Context, rest: string) => Response | Promise<Response> {
   return (c, rest) => {
     const target = hostFromPath(c, rest);
     return target.ok ? handler(c, target.host) : target.response;

@@ -14,7 +14,10 @@ const REASONS: Record<string, string> = {
 };
 
 /** Starts every listener or none: on a failure those already started are stopped. */
-export function startManagement(app: Hono, addresses: ManagementAddress[]): Bun.Server<undefined>[] {
+export function startManagement(
+  app: Hono,
+  addresses: ManagementAddress[],
+): Bun.Server<undefined>[] {
   const servers: Bun.Server<undefined>[] = [];
   for (const { host, port } of addresses) {
     try {

@@ -16,7 +16,13 @@ import type { BodySink, Exchange } from "../actions/exchange.ts";
 import type { Router } from "../actions/router.ts";
 import { ChunkedFramer } from "../http/chunked.ts";
 import type { HeadLimits } from "../http/limits.ts";
-import { errorReason, errorStatus, NEED_MORE, parseRequestHead, RequestHead } from "../http/request-head.ts";
+import {
+  errorReason,
+  errorStatus,
+  NEED_MORE,
+  parseRequestHead,
+  RequestHead,
+} from "../http/request-head.ts";
 import { simpleResponse } from "../http/response-writer.ts";
 import { canonicalHost } from "../rules/host.ts";
 import type { Protocol } from "../rules/table.ts";
@@ -29,6 +35,8 @@ export interface ListenerContext {
   readonly router: Router;
   readonly limits: HeadLimits;
   readonly connections: Set<ClientConnection>;
+  /** Beyond this many open client connections, new ones get a fast 503. */
+  readonly maxConnections: number;
 }
 
 const HEAD = 0;
@@ -288,7 +296,13 @@ export class ClientConnection implements Exchange {
     this.responseDone = true;
     this.bodyDone = true;
     this.write(
-      simpleResponse(status, [["Content-Type", "text/plain; charset=utf-8"]], `${reason}\n`, false, false),
+      simpleResponse(
+        status,
+        [["Content-Type", "text/plain; charset=utf-8"]],
+        `${reason}\n`,
+        false,
+        false,
+      ),
     );
     this.close();
   }

@@ -48,7 +48,8 @@ export function rewriteHead(
   // Pass one: sizes. Pass two: copies. No intermediate strings.
   let size = firstLineEnd - firstLineStart + extra.length + 2;
   for (let i = 0; i < fieldCount; i++) {
-    if (!dropped(bytes, head, i, dropKinds, connectionTokens)) size += lineEnds[i]! - fields[i * 4]!;
+    if (!dropped(bytes, head, i, dropKinds, connectionTokens))
+      size += lineEnds[i]! - fields[i * 4]!;
   }
   const out = Buffer.allocUnsafe(size);
   let at = bytes.copy(out, 0, firstLineStart, firstLineEnd);

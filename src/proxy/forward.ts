@@ -89,7 +89,8 @@ export class Forward implements BackendUser {
   private connect(freshOnly: boolean): void {
     this.attempt++;
     const { backends } = this.plan;
-    const target = backends[backends.length === 1 ? 0 : Math.floor(Math.random() * backends.length)]!;
+    const target =
+      backends[backends.length === 1 ? 0 : Math.floor(Math.random() * backends.length)]!;
     const pooled = freshOnly ? null : this.settings.pool.take(target.key);
     if (pooled !== null) return this.send(pooled);
     this.state = CONNECTING;
@@ -102,7 +103,8 @@ export class Forward implements BackendUser {
         return;
       }
       this.disarm();
-      if ("error" in result) this.attemptFailed(target, result.code === "ECONNREFUSED" ? "refused" : result.error);
+      if ("error" in result)
+        this.attemptFailed(target, result.code === "ECONNREFUSED" ? "refused" : result.error);
       else this.send(result);
     });
   }
@@ -245,7 +247,10 @@ export class Forward implements BackendUser {
         this.framer ??= new ChunkedFramer();
         this.framer.reset();
       }
-      if (this.bodyKind === BodyKind.None || (this.bodyKind === BodyKind.Length && this.bodyLeft === 0)) {
+      if (
+        this.bodyKind === BodyKind.None ||
+        (this.bodyKind === BodyKind.Length && this.bodyLeft === 0)
+      ) {
         return this.done(length === bytes.length);
       }
       if (length < bytes.length) this.forwardBody(bytes.subarray(length));
@@ -289,7 +294,10 @@ export class Forward implements BackendUser {
     exchange.onDrain = null;
     if (backend !== null) {
       const reusable =
-        clean && this.response.keepAlive && this.bodyKind !== BodyKind.UntilClose && exchange.bodyDone;
+        clean &&
+        this.response.keepAlive &&
+        this.bodyKind !== BodyKind.UntilClose &&
+        exchange.bodyDone;
       backend.resume();
       if (reusable) this.settings.pool.give(backend);
       else backend.close();
@@ -341,7 +349,9 @@ export class Forward implements BackendUser {
   }
 
   private backendTimedOut(): void {
-    log.debug(`backend ${this.backend?.key} sent no response head in ${this.settings.backendTimeout}s`);
+    log.debug(
+      `backend ${this.backend?.key} sent no response head in ${this.settings.backendTimeout}s`,
+    );
     this.fail(504);
   }
 

@@ -1,10 +1,25 @@
 /** A data-plane listener: accepts TCP and gives each connection its state machine. */
 import type { TCPSocketListener } from "bun";
 import type { ListenAddress } from "../config/address.ts";
+import { simpleResponse } from "../http/response-writer.ts";
 import { log } from "../log.ts";
 import { ClientConnection, type ListenerContext } from "./client-connection.ts";
 
-export function listen(address: ListenAddress, context: ListenerContext): TCPSocketListener<ClientConnection> {
+const TOO_MANY = simpleResponse(
+  503,
+  [
+    ["Content-Type", "text/plain; charset=utf-8"],
+    ["Retry-After", "1"],
+  ],
+  "too many connections\n",
+  false,
+  false,
+);
+
+export function listen(
+  address: ListenAddress,
+  context: ListenerContext,
+): TCPSocketListener<ClientConnection> {
   return Bun.listen<ClientConnection>({
     hostname: address.host,
     port: address.port,
@@ -12,14 +27,24 @@ export function listen(address: ListenAddress, context: ListenerContext): TCPSoc
     allowHalfOpen: true,
     socket: {
       open(socket) {
-        const connection = new ClientConnection(socket, context, clientAddress(socket.remoteAddress));
+        if (context.connections.size >= context.maxConnections) {
+          // Refuse at once rather than queue: a full house must not grow.
+          socket.data = null as unknown as ClientConnection;
+          socket.end(TOO_MANY);
+          return;
+        }
+        const connection = new ClientConnection(
+          socket,
+          context,
+          clientAddress(socket.remoteAddress),
+        );
         socket.data = connection;
         context.connections.add(connection);
         socket.setNoDelay(true);
       },
-      data: (socket, chunk) => socket.data.onData(chunk),
-      drain: (socket) => socket.data.onWritable(),
-      end: (socket) => socket.data.onPeerEnd(),
+      data: (socket, chunk) => socket.data?.onData(chunk),
+      drain: (socket) => socket.data?.onWritable(),
+      end: (socket) => socket.data?.onPeerEnd(),
       close: (socket) => socket.data?.onClosed(),
       error: (socket, error) => log.debug(`client ${socket.data?.clientAddress}: ${error.message}`),
     },

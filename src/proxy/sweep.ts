@@ -27,7 +27,10 @@ export function startSweep(
   settings: SweepSettings,
 ): () => void {
   // Fine enough for the shortest timeout, never busier than 20 passes a second.
-  const every = Math.min(1000, Math.max(50, (Math.min(settings.headTimeout, settings.idleTimeout) * 1000) / 4));
+  const every = Math.min(
+    1000,
+    Math.max(50, (Math.min(settings.headTimeout, settings.idleTimeout) * 1000) / 4),
+  );
   const timer = setInterval(() => {
     const now = performance.now();
     const headLimit = settings.headTimeout * 1000;

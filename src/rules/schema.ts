@@ -44,21 +44,33 @@ export const Hostname = v.pipe(
 /** A number, or a string holding one (as the command line sends it). */
 function numeric(message: string) {
   return v.pipe(
-    v.union([
-      v.number(message),
-      v.pipe(v.string(message), v.trim(), v.regex(/^-?\d+(?:\.\d+)?$/, message), v.transform(Number)),
-    ], message),
+    v.union(
+      [
+        v.number(message),
+        v.pipe(
+          v.string(message),
+          v.trim(),
+          v.regex(/^-?\d+(?:\.\d+)?$/, message),
+          v.transform(Number),
+        ),
+      ],
+      message,
+    ),
     v.finite(message),
   );
 }
 
-const Seconds = v.pipe(numeric("must be a number of seconds"), v.minValue(0, "must not be negative"));
+const Seconds = v.pipe(
+  numeric("must be a number of seconds"),
+  v.minValue(0, "must not be negative"),
+);
 const PositiveSeconds = v.pipe(
   numeric("must be a number of seconds"),
   v.gtValue(0, "must be greater than 0"),
 );
 
-const BACKEND_HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
+const BACKEND_HOST_RE =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
 const BackendHost = v.pipe(
   v.string("a backend host must be a string"),
   v.regex(BACKEND_HOST_RE, "a backend host is a hostname, an IPv4 or an IPv6 address"),
@@ -82,81 +94,107 @@ function splitHostPort(text: string): [string, string] | null {
   return [trimmed.slice(0, colon), trimmed.slice(colon + 1)];
 }
 
-const BackendPair = v.strictTuple([BackendHost, Port], "a backend pair is [host, port]");
-const HostPortText = v.pipe(
-  v.string(),
-  v.check(
-    (text) => splitHostPort(text) !== null,
-    (issue) => `"${issue.input}" is not host:port (IPv6 as [::1]:port)`,
-  ),
-  v.transform((text): [string, string | number] => splitHostPort(text)!),
-);
-const BackendText = v.pipe(HostPortText, BackendPair);
-const Backend = v.union(
-  [BackendText, BackendPair],
+const BackendPair = v.strictTuple(
+  [BackendHost, Port],
   'a backend is "host:port", "[::1]:port" or [host, port]',
+);
+/** One backend in any accepted form, with a message that says what is wrong with it. */
+const Backend = v.pipe(
+  v.unknown(),
+  v.rawTransform<unknown, Backend>(({ dataset, addIssue, NEVER }) => {
+    const value = dataset.value;
+    const pair = typeof value === "string" ? splitHostPort(value) : value;
+    if (pair === null) {
+      addIssue({ message: `"${value}" is not host:port (an IPv6 address as [::1]:port)` });
+      return NEVER;
+    }
+    const result = v.safeParse(BackendPair, pair);
+    if (!result.success) {
+      addIssue({ message: result.issues[0].message });
+      return NEVER;
+    }
+    return result.output;
+  }),
 );
 
 /** A list of backends, or one string of comma-separated `host:port` (the client's `backends=`). */
 export const Backends = v.pipe(
-  v.union([
-    v.pipe(
-      v.string(),
-      v.transform((text) => text.split(",").filter((part) => part.trim() !== "")),
-    ),
-    v.array(v.unknown()),
-  ], "backends must be a list or a comma-separated string"),
+  v.union(
+    [
+      v.pipe(
+        v.string(),
+        v.transform((text) => text.split(",").filter((part) => part.trim() !== "")),
+      ),
+      v.array(v.unknown()),
+    ],
+    "backends must be a list or a comma-separated string",
+  ),
   v.array(Backend),
   v.minLength(1, "backends must name at least one backend"),
 );
 
-export const ProxyOptions = v.strictObject({
-  backends: Backends,
-  attempts: v.optional(
-    v.pipe(
-      numeric("attempts must be a number"),
-      v.integer("attempts must be an integer"),
-      v.minValue(1, "attempts must be at least 1"),
-      v.maxValue(100, "attempts must be at most 100"),
+export const ProxyOptions = v.strictObject(
+  {
+    backends: Backends,
+    attempts: v.optional(
+      v.pipe(
+        numeric("attempts must be a number"),
+        v.integer("attempts must be an integer"),
+        v.minValue(1, "attempts must be at least 1"),
+        v.maxValue(100, "attempts must be at most 100"),
+      ),
+      1,
     ),
-    1,
-  ),
-  delay: v.optional(Seconds, 1),
-});
+    delay: v.optional(Seconds, 1),
+  },
+  "proxy takes backends (required), attempts and delay",
+);
 
 /** A plain name: static types become file names, so no path can be smuggled in. */
-export const StaticOptions = v.strictObject({
-  type: v.pipe(
-    v.string("type must be a string"),
-    v.regex(/^[A-Za-z0-9_-]{1,64}$/, "type is a plain name of letters, digits, '-' and '_'"),
-  ),
-});
+export const StaticOptions = v.strictObject(
+  {
+    type: v.pipe(
+      v.string("type must be a string"),
+      v.regex(/^[A-Za-z0-9_-]{1,64}$/, "type is a plain name of letters, digits, '-' and '_'"),
+    ),
+  },
+  "static takes type (required)",
+);
 
-export const RedirectOptions = v.strictObject({
-  redirect_to: v.pipe(
-    v.string("redirect_to must be a string"),
-    v.minLength(1, "redirect_to must not be empty"),
-    v.maxLength(2048, "redirect_to is at most 2048 characters"),
-    v.regex(/^[\x21-\x7e]+$/, "redirect_to must be printable ASCII without white space"),
-  ),
-});
+export const RedirectOptions = v.strictObject(
+  {
+    redirect_to: v.pipe(
+      v.string("redirect_to must be a string"),
+      v.minLength(1, "redirect_to must not be empty"),
+      v.maxLength(2048, "redirect_to is at most 2048 characters"),
+      v.regex(/^[\x21-\x7e]+$/, "redirect_to must be printable ASCII without white space"),
+    ),
+  },
+  "redirect takes redirect_to (required)",
+);
 
-export const EmptyOptions = v.strictObject({
-  code: v.pipe(
-    numeric("code must be a number"),
-    v.integer("code must be an integer"),
-    v.minValue(200, "code must be an HTTP status from 200 to 599"),
-    v.maxValue(599, "code must be an HTTP status from 200 to 599"),
-  ),
-});
+export const EmptyOptions = v.strictObject(
+  {
+    code: v.pipe(
+      numeric("code must be a number"),
+      v.integer("code must be an integer"),
+      v.minValue(200, "code must be an HTTP status from 200 to 599"),
+      v.maxValue(599, "code must be an HTTP status from 200 to 599"),
+    ),
+  },
+  "empty takes code (required)",
+);
 
-export const SpinOptions = v.strictObject({
-  timeout: v.optional(PositiveSeconds, 120),
-  // Kept for compatibility: spinning requests wake on each rule change, not on a poll.
-  check_interval: v.optional(PositiveSeconds, 1),
-});
+export const SpinOptions = v.strictObject(
+  {
+    timeout: v.optional(PositiveSeconds, 120),
+    // Kept for compatibility: spinning requests wake on each rule change, not on a poll.
+    check_interval: v.optional(PositiveSeconds, 1),
+  },
+  "spin takes timeout and check_interval",
+);
 
-export const NoOptions = v.strictObject({});
+export const NoOptions = v.strictObject({}, "this action takes no options");
 
 const Options = v.record(v.string(), v.unknown(), "options must be an object");
 
@@ -216,11 +254,26 @@ export function problems(issues: readonly v.BaseIssue<unknown>[]): Problem[] {
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
 
+const TRIPLE_FIELDS: Record<string, string> = {
+  "0": "action",
+  "1": "options",
+  "2": "match_subdomains",
+};
+
+/** Names the triple's positions, so a problem reads `action`, not `0`. */
+function nameTriple(problem: Problem, at: number): Problem {
+  const field = TRIPLE_FIELDS[problem.path[at] ?? ""];
+  if (field === undefined) return problem;
+  const path = [...problem.path];
+  path[at] = field;
+  return { ...problem, path };
+}
+
 export function parseRule(input: unknown): Parsed<Rule> {
   const result = v.safeParse(Rule, input);
   return result.success
     ? { ok: true, value: result.output }
-    : { ok: false, problems: problems(result.issues) };
+    : { ok: false, problems: problems(result.issues).map((p) => nameTriple(p, 0)) };
 }
 
 export function parseHostname(input: unknown): Parsed<string> {
@@ -231,8 +284,14 @@ export function parseHostname(input: unknown): Parsed<string> {
 }
 
 export function parseRuleSet(input: unknown): Parsed<RuleSet> {
+  if (Array.isArray(input)) {
+    return {
+      ok: false,
+      problems: [{ path: [], message: "a rule set is an object of hostname: rule" }],
+    };
+  }
   const result = v.safeParse(RuleSet, input);
   return result.success
     ? { ok: true, value: result.output }
-    : { ok: false, problems: problems(result.issues) };
+    : { ok: false, problems: problems(result.issues).map((p) => nameTriple(p, 1)) };
 }

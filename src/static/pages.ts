@@ -71,8 +71,12 @@ export class PageStore {
       const parsed = parseHttpFile(source);
       return new Page(parsed.status, parsed.headers, parsed.body);
     } catch (error) {
-      log.warn(`static page ${text !== undefined ? path : type} is malformed: ${(error as Error).message}`);
-      return text !== undefined && BUILTIN_PAGES[type] !== undefined ? this.builtinPage(type) : null;
+      log.warn(
+        `static page ${text !== undefined ? path : type} is malformed: ${(error as Error).message}`,
+      );
+      return text !== undefined && BUILTIN_PAGES[type] !== undefined
+        ? this.builtinPage(type)
+        : null;
     }
   }
 

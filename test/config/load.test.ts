@@ -256,8 +256,8 @@ describe("describeConfig", () => {
     const lines = describeConfig(await load({}));
     expect(lines).toEqual([
       "no configuration file: defaults and flags only",
-      "listening on *:80",
-      "management API on 127.0.0.1:8042, [::1]:8042 (no token)",
+      "listeners: *:80",
+      "management API: 127.0.0.1:8042, [::1]:8042 (no token)",
       "state file /var/lib/mantrid/state.json",
       "static files from /etc/mantrid/static/",
     ]);
@@ -273,7 +273,7 @@ describe("describeConfig", () => {
     expect(text).toContain("token set");
     expect(text).toContain("insecure management allowed");
     expect(text).toContain(`configuration from ${path}`);
-    expect(text).toContain("trusted traffic on 127.0.0.1:9");
+    expect(text).toContain("trusted listeners: 127.0.0.1:9");
     expect(text).toContain("2 workers");
   });
 });

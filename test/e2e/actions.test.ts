@@ -21,7 +21,9 @@ async function exchange(request: string, port = mantrid.port) {
 
 describe("with no rules", () => {
   test("every request gets the no-hosts page (503)", async () => {
-    const [response] = await exchange("GET / HTTP/1.1\r\nHost: anything.test\r\nConnection: close\r\n\r\n");
+    const [response] = await exchange(
+      "GET / HTTP/1.1\r\nHost: anything.test\r\nConnection: close\r\n\r\n",
+    );
     expect(response!.status).toBe(503);
     expect(response!.body.toString()).toContain("No hosts configured");
   });
@@ -46,54 +48,74 @@ describe("actions", () => {
   });
 
   test("static test page: 200 Congratulations", async () => {
-    const [response] = await exchange("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    const [response] = await exchange(
+      "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    );
     expect(response!.status).toBe(200);
     expect(response!.body.toString()).toContain("Congratulations");
     expect(Number(response!.headers["content-length"])).toBe(response!.body.length);
   });
 
   test("a page from static_dir, matched through a subdomain, with its own headers", async () => {
-    const [response] = await exchange("GET /x HTTP/1.1\r\nHost: www.DOWN.test.:8080\r\nConnection: close\r\n\r\n");
+    const [response] = await exchange(
+      "GET /x HTTP/1.1\r\nHost: www.DOWN.test.:8080\r\nConnection: close\r\n\r\n",
+    );
     expect(response!.status).toBe(503);
     expect(response!.headers["retry-after"]).toBe("60");
     expect(response!.body.toString()).toBe("back soon\n");
   });
 
   test("a static type with no page is a 500 that says what to add", async () => {
-    const [response] = await exchange("GET / HTTP/1.1\r\nHost: missing-page.test\r\nConnection: close\r\n\r\n");
+    const [response] = await exchange(
+      "GET / HTTP/1.1\r\nHost: missing-page.test\r\nConnection: close\r\n\r\n",
+    );
     expect(response!.status).toBe(500);
     expect(response!.body.toString()).toContain("nosuchpage.http");
   });
 
   test("empty: the status and no body", async () => {
-    const [noContent] = await exchange("GET / HTTP/1.1\r\nHost: empty.test\r\nConnection: close\r\n\r\n");
+    const [noContent] = await exchange(
+      "GET / HTTP/1.1\r\nHost: empty.test\r\nConnection: close\r\n\r\n",
+    );
     expect(noContent!.status).toBe(204);
     expect(noContent!.body.length).toBe(0);
-    const [teapot] = await exchange("GET / HTTP/1.1\r\nHost: teapot.test\r\nConnection: close\r\n\r\n");
+    const [teapot] = await exchange(
+      "GET / HTTP/1.1\r\nHost: teapot.test\r\nConnection: close\r\n\r\n",
+    );
     expect(teapot!.status).toBe(418);
     expect(teapot!.headers["content-length"]).toBe("0");
   });
 
   test("redirect keeps the path, scheme from the request", async () => {
-    const [response] = await exchange("GET /a/b?c=1 HTTP/1.1\r\nHost: www.old.test\r\nConnection: close\r\n\r\n");
+    const [response] = await exchange(
+      "GET /a/b?c=1 HTTP/1.1\r\nHost: www.old.test\r\nConnection: close\r\n\r\n",
+    );
     expect(response!.status).toBe(302);
     expect(response!.headers.location).toBe("http://new.test/a/b?c=1");
-    const [absolute] = await exchange("GET /p HTTP/1.1\r\nHost: abs.test\r\nConnection: close\r\n\r\n");
+    const [absolute] = await exchange(
+      "GET /p HTTP/1.1\r\nHost: abs.test\r\nConnection: close\r\n\r\n",
+    );
     expect(absolute!.headers.location).toBe("https://elsewhere.test/p");
   });
 
   test("redirect: X-Forwarded-Proto counts on an internal listener only", async () => {
-    const request = "GET /p HTTP/1.1\r\nHost: old.test\r\nX-Forwarded-Proto: https\r\nConnection: close\r\n\r\n";
+    const request =
+      "GET /p HTTP/1.1\r\nHost: old.test\r\nX-Forwarded-Proto: https\r\nConnection: close\r\n\r\n";
     const [internal] = await exchange(request, mantrid.internalPort);
     expect(internal!.headers.location).toBe("https://new.test/p");
     const [external] = await exchange(request);
     expect(external!.headers.location).toBe("http://new.test/p");
-    const [ssl] = await exchange(request.replace("X-Forwarded-Proto: https", "X-Forwarded-Protocol: SSL"), mantrid.internalPort);
+    const [ssl] = await exchange(
+      request.replace("X-Forwarded-Proto: https", "X-Forwarded-Protocol: SSL"),
+      mantrid.internalPort,
+    );
     expect(ssl!.headers.location).toBe("https://new.test/p");
   });
 
   test("unknown host, unknown and no_hosts rules", async () => {
-    const [unknown] = await exchange("GET / HTTP/1.1\r\nHost: i-love-bees.com\r\nConnection: close\r\n\r\n");
+    const [unknown] = await exchange(
+      "GET / HTTP/1.1\r\nHost: i-love-bees.com\r\nConnection: close\r\n\r\n",
+    );
     expect(unknown!.status).toBe(503);
     expect(unknown!.body.toString()).toContain("Unknown host");
     const [gone] = await exchange("GET / HTTP/1.1\r\nHost: gone.test\r\nConnection: close\r\n\r\n");
@@ -104,7 +126,9 @@ describe("actions", () => {
 
   test("HEAD gets the headers and no body", async () => {
     const connection = await connect(mantrid.port);
-    connection.send("HEAD / HTTP/1.1\r\nHost: localhost\r\n\r\nGET / HTTP/1.1\r\nHost: empty.test\r\nConnection: close\r\n\r\n");
+    connection.send(
+      "HEAD / HTTP/1.1\r\nHost: localhost\r\n\r\nGET / HTTP/1.1\r\nHost: empty.test\r\nConnection: close\r\n\r\n",
+    );
     const all = parseResponses(await connection.closed, ["HEAD", "GET"]);
     expect(all.map((r) => r.status)).toEqual([200, 204]);
     expect(Number(all[0]!.headers["content-length"])).toBeGreaterThan(0);
@@ -129,15 +153,21 @@ describe("connections", () => {
 
   test("a body sent in pieces is read and dropped before the next request", async () => {
     const connection = await connect(mantrid.port);
-    connection.send("POST / HTTP/1.1\r\nHost: empty.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel");
+    connection.send(
+      "POST / HTTP/1.1\r\nHost: empty.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+    );
     await connection.until((b) => parseResponses(b).length === 1);
-    connection.send("lo\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: teapot.test\r\nConnection: close\r\n\r\n");
+    connection.send(
+      "lo\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: teapot.test\r\nConnection: close\r\n\r\n",
+    );
     const all = parseResponses(await connection.closed);
     expect(all.map((r) => r.status)).toEqual([204, 418]);
   });
 
   test("Connection: close is honoured", async () => {
-    const [response] = await exchange("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    const [response] = await exchange(
+      "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    );
     expect(response!.headers.connection).toBe("close");
   });
 
@@ -196,7 +226,10 @@ describe("stats", () => {
       const [response] = await exchange(request);
       sent += response!.length;
     }
-    const stats = (await (await fetch(`${mantrid.url}/stats/count.test/`)).json()) as Record<string, number>;
+    const stats = (await (await fetch(`${mantrid.url}/stats/count.test/`)).json()) as Record<
+      string,
+      number
+    >;
     expect(stats).toEqual({
       open_requests: 0,
       completed_requests: 3,

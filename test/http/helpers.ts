@@ -11,13 +11,19 @@ export interface Parsed<H> {
   buf: Buffer;
 }
 
-export function req(text: string | Buffer, limits: HeadLimits = DEFAULT_LIMITS): Parsed<RequestHead> {
+export function req(
+  text: string | Buffer,
+  limits: HeadLimits = DEFAULT_LIMITS,
+): Parsed<RequestHead> {
   const buf = typeof text === "string" ? enc(text) : text;
   const head = new RequestHead();
   return { r: parseRequestHead(buf, 0, buf.length, head, limits), head, buf };
 }
 
-export function res(text: string | Buffer, limits: HeadLimits = DEFAULT_LIMITS): Parsed<ResponseHead> {
+export function res(
+  text: string | Buffer,
+  limits: HeadLimits = DEFAULT_LIMITS,
+): Parsed<ResponseHead> {
   const buf = typeof text === "string" ? enc(text) : text;
   const head = new ResponseHead();
   return { r: parseResponseHead(buf, 0, buf.length, head, limits), head, buf };

@@ -27,7 +27,12 @@ const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("he
 
 /** A request through Mantrid with node:http, for bodies too big to frame by hand. */
 function viaMantrid(
-  options: { method?: string; path?: string; host: string; headers?: Record<string, string | number> },
+  options: {
+    method?: string;
+    path?: string;
+    host: string;
+    headers?: Record<string, string | number>;
+  },
   body?: Uint8Array | Uint8Array[],
 ): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
   return new Promise((resolve, reject) => {
@@ -44,7 +49,11 @@ function viaMantrid(
         const parts: Buffer[] = [];
         response.on("data", (part: Buffer) => parts.push(part));
         response.on("end", () =>
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(parts) }),
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(parts),
+          }),
         );
         response.on("error", reject);
       },
@@ -126,7 +135,12 @@ describe("bodies", () => {
   test("10 MB up and 10 MB down, checksums equal", async () => {
     const upload = randomBytes(10 * 1024 * 1024);
     const response = await viaMantrid(
-      { method: "POST", path: `/?download=${10 * 1024 * 1024}`, host: "echo.test", headers: { "Content-Length": upload.length } },
+      {
+        method: "POST",
+        path: `/?download=${10 * 1024 * 1024}`,
+        host: "echo.test",
+        headers: { "Content-Length": upload.length },
+      },
       upload,
     );
     expect(response.status).toBe(200);
@@ -138,7 +152,12 @@ describe("bodies", () => {
   test("chunked upload and chunked download", async () => {
     const parts = [randomBytes(1000), randomBytes(70_000), randomBytes(5)];
     const response = await viaMantrid(
-      { method: "POST", path: "/?download=300000&chunked", host: "echo.test", headers: { "Transfer-Encoding": "chunked" } },
+      {
+        method: "POST",
+        path: "/?download=300000&chunked",
+        host: "echo.test",
+        headers: { "Transfer-Encoding": "chunked" },
+      },
       parts,
     );
     expect(response.headers["x-upload-sha"]).toBe(sha(Buffer.concat(parts)));
@@ -151,9 +170,16 @@ describe("bodies", () => {
     const framing = await httpBackend((request, response) => {
       if (request.url === "/204") response.writeHead(204).end();
       else if (request.url === "/304") response.writeHead(304, { ETag: '"x"' }).end();
-      else response.writeHead(200, { "Content-Length": 5 }).end(request.method === "HEAD" ? undefined : "hello");
+      else
+        response
+          .writeHead(200, { "Content-Length": 5 })
+          .end(request.method === "HEAD" ? undefined : "hello");
     });
-    await mantrid.set("framing.test", ["proxy", { backends: [`127.0.0.1:${framing.port}`] }, false]);
+    await mantrid.set("framing.test", [
+      "proxy",
+      { backends: [`127.0.0.1:${framing.port}`] },
+      false,
+    ]);
     const connection = await connect(mantrid.port);
     connection.send(
       "HEAD / HTTP/1.1\r\nHost: framing.test\r\n\r\n" +
@@ -182,9 +208,15 @@ describe("bodies", () => {
       response.writeContinue();
       continuing.server.emit("request", request, response);
     });
-    await mantrid.set("continue.test", ["proxy", { backends: [`127.0.0.1:${continuing.port}`] }, false]);
+    await mantrid.set("continue.test", [
+      "proxy",
+      { backends: [`127.0.0.1:${continuing.port}`] },
+      false,
+    ]);
     const connection = await connect(mantrid.port);
-    connection.send("POST / HTTP/1.1\r\nHost: continue.test\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+    connection.send(
+      "POST / HTTP/1.1\r\nHost: continue.test\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n",
+    );
     await connection.until((bytes) => bytes.toString().startsWith("HTTP/1.1 100"));
     connection.send("data");
     const all = await responses(connection, 1);
@@ -219,7 +251,10 @@ describe("headers", () => {
     const connection = await connect(port);
     connection.send(spoofed);
     const [response] = parseResponses(await connection.closed);
-    return { response: response!, seen: JSON.parse(response!.body.toString()) as Record<string, string> };
+    return {
+      response: response!,
+      seen: JSON.parse(response!.body.toString()) as Record<string, string>,
+    };
   }
 
   test("external listener: client forwarding headers replaced by Mantrid's", async () => {
@@ -239,7 +274,8 @@ describe("headers", () => {
 
   test("hop-by-hop headers go no further, both ways", async () => {
     const { seen, response } = await send(mantrid.port);
-    for (const name of ["x-client-hop", "keep-alive", "proxy-connection", "te"]) expect(seen[name]).toBeUndefined();
+    for (const name of ["x-client-hop", "keep-alive", "proxy-connection", "te"])
+      expect(seen[name]).toBeUndefined();
     expect(seen.connection ?? "").not.toContain("x-client-hop");
     expect(response.headers["x-backend-hop"]).toBeUndefined();
     expect(response.headers["keep-alive"]).toBeUndefined();
@@ -252,7 +288,11 @@ describe("failures", () => {
     const dead = await httpBackend(() => {});
     const port = dead.port;
     await dead.close();
-    await mantrid.set("dead.test", ["proxy", { backends: [`127.0.0.1:${port}`], attempts: 3, delay: 0.05 }, false]);
+    await mantrid.set("dead.test", [
+      "proxy",
+      { backends: [`127.0.0.1:${port}`], attempts: 3, delay: 0.05 },
+      false,
+    ]);
     const started = performance.now();
     const connection = await connect(mantrid.port);
     connection.send("GET / HTTP/1.1\r\nHost: dead.test\r\nConnection: close\r\n\r\n");
@@ -267,7 +307,11 @@ describe("failures", () => {
     const dead = await httpBackend(() => {});
     const port = dead.port;
     await dead.close();
-    await mantrid.set("half.test", ["proxy", { backends: [`127.0.0.1:${port}`, `127.0.0.1:${alpha.port}`], attempts: 20, delay: 0 }, false]);
+    await mantrid.set("half.test", [
+      "proxy",
+      { backends: [`127.0.0.1:${port}`, `127.0.0.1:${alpha.port}`], attempts: 20, delay: 0 },
+      false,
+    ]);
     for (let i = 0; i < 10; i++) {
       const connection = await connect(mantrid.port);
       connection.send("GET / HTTP/1.1\r\nHost: half.test\r\nConnection: close\r\n\r\n");
@@ -359,7 +403,9 @@ describe("failures", () => {
     first.send("GET / HTTP/1.1\r\nHost: post.test\r\nConnection: close\r\n\r\n");
     expect(parseResponses(await first.closed)[0]!.status).toBe(200);
     const second = await connect(mantrid.port);
-    second.send("POST / HTTP/1.1\r\nHost: post.test\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi");
+    second.send(
+      "POST / HTTP/1.1\r\nHost: post.test\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi",
+    );
     expect(parseResponses(await second.closed)[0]!.status).toBe(502);
     expect(requests).toBe(2);
     oneShot.stop(true);
@@ -382,12 +428,18 @@ describe("stats while streaming", () => {
     const connection = await connect(mantrid.port);
     connection.send("GET / HTTP/1.1\r\nHost: slow.test\r\nConnection: close\r\n\r\n");
     await connection.until((bytes) => bytes.length > 100_000);
-    const during = (await (await fetch(`${mantrid.url}/stats/slow.test`)).json()) as Record<string, number>;
+    const during = (await (await fetch(`${mantrid.url}/stats/slow.test`)).json()) as Record<
+      string,
+      number
+    >;
     expect(during.open_requests).toBe(1);
     expect(during.bytes_sent).toBeGreaterThan(100_000);
     release();
     await connection.closed;
-    const after = (await (await fetch(`${mantrid.url}/stats/slow.test`)).json()) as Record<string, number>;
+    const after = (await (await fetch(`${mantrid.url}/stats/slow.test`)).json()) as Record<
+      string,
+      number
+    >;
     expect(after.open_requests).toBe(0);
     expect(after.completed_requests).toBe(1);
     expect(after.bytes_sent).toBeGreaterThan(200_000);

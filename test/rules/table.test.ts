@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { canonicalHost } from "../../src/rules/host.ts";
 import { parseRule, type Rule } from "../../src/rules/schema.ts";
 import { RuleTable } from "../../src/rules/table.ts";
-import { canonicalHost } from "../../src/rules/host.ts";
 
 function rule(triple: unknown[]): Rule {
   const parsed = parseRule(triple);

@@ -41,12 +41,18 @@ describe("loading", () => {
           "ep.io": ["proxy", { backends: [["127.0.0.1", 8000]], attempts: 2 }, true],
           "http://ep.io": ["redirect", { redirect_to: "https://ep.io" }, false],
         },
-        stats: { localhost: { open_requests: 5, completed_requests: 7, bytes_sent: 10, bytes_received: 3 } },
+        stats: {
+          localhost: { open_requests: 5, completed_requests: 7, bytes_sent: 10, bytes_received: 3 },
+        },
       }),
     );
     const state = await loadState(file);
     expect(Object.keys(state.hosts).sort()).toEqual(["ep.io", "http://ep.io", "localhost"]);
-    expect(state.hosts["ep.io"]!.options).toEqual({ backends: [["127.0.0.1", 8000]], attempts: 2, delay: 1 });
+    expect(state.hosts["ep.io"]!.options).toEqual({
+      backends: [["127.0.0.1", 8000]],
+      attempts: 2,
+      delay: 1,
+    });
     const stats = new StatsBook();
     stats.restore(state.stats);
     expect(stats.get("localhost")!.toJSON()).toEqual({
@@ -76,7 +82,10 @@ describe("loading", () => {
 
 describe("durable writes", () => {
   test("a crash between the temp write and the rename leaves the old file whole", async () => {
-    await saveState(file, { hosts: { "old.test": ["static", { type: "test" }, false] }, stats: {} });
+    await saveState(file, {
+      hosts: { "old.test": ["static", { type: "test" }, false] },
+      stats: {},
+    });
     const crash = new Error("power cut");
     await expect(
       writeFileDurably(file, JSON.stringify({ hosts: {}, stats: {} }), async () => {
@@ -90,7 +99,9 @@ describe("durable writes", () => {
   });
 
   test("a write into a missing folder fails and nothing is half-written", async () => {
-    await expect(saveState(join(dir, "missing", "state.json"), { hosts: {}, stats: {} })).rejects.toThrow();
+    await expect(
+      saveState(join(dir, "missing", "state.json"), { hosts: {}, stats: {} }),
+    ).rejects.toThrow();
   });
 });
 
@@ -98,11 +109,16 @@ describe("the registry", () => {
   test("a change is on disk before its promise resolves, and only then in the table", async () => {
     const table = new RuleTable<string>((key) => key);
     const seen: string[] = [];
-    const registry = new RuleRegistry(table, new StatsBook(), async (doc) => {
-      // While the write runs, the data plane must not see the change yet.
-      seen.push(`table has a.test: ${table.get("a.test") !== undefined}`);
-      await saveState(file, doc);
-    }, {});
+    const registry = new RuleRegistry(
+      table,
+      new StatsBook(),
+      async (doc) => {
+        // While the write runs, the data plane must not see the change yet.
+        seen.push(`table has a.test: ${table.get("a.test") !== undefined}`);
+        await saveState(file, doc);
+      },
+      {},
+    );
     await registry.set("a.test", rule(["static", { type: "test" }, false]));
     expect(seen).toEqual(["table has a.test: false"]);
     expect(table.get("a.test")?.rule.action).toBe("static");
@@ -111,12 +127,19 @@ describe("the registry", () => {
 
   test("changes that arrive during a write share the next one", async () => {
     let writes = 0;
-    const registry = new RuleRegistry(new RuleTable<string>((k) => k), new StatsBook(), async (doc) => {
-      writes++;
-      await saveState(file, doc);
-    }, {});
+    const registry = new RuleRegistry(
+      new RuleTable<string>((k) => k),
+      new StatsBook(),
+      async (doc) => {
+        writes++;
+        await saveState(file, doc);
+      },
+      {},
+    );
     await Promise.all(
-      Array.from({ length: 50 }, (_, i) => registry.set(`h${i}.test`, rule(["empty", { code: 204 }, false]))),
+      Array.from({ length: 50 }, (_, i) =>
+        registry.set(`h${i}.test`, rule(["empty", { code: 204 }, false])),
+      ),
     );
     expect(writes).toBeLessThanOrEqual(2);
     expect(Object.keys((await loadState(file)).hosts)).toHaveLength(50);
@@ -125,13 +148,20 @@ describe("the registry", () => {
   test("a failed write rejects, and neither the table nor the answers change", async () => {
     const table = new RuleTable<string>((k) => k);
     let fail = false;
-    const registry = new RuleRegistry(table, new StatsBook(), async (doc) => {
-      if (fail) throw new Error("disk full");
-      await saveState(file, doc);
-    }, {});
+    const registry = new RuleRegistry(
+      table,
+      new StatsBook(),
+      async (doc) => {
+        if (fail) throw new Error("disk full");
+        await saveState(file, doc);
+      },
+      {},
+    );
     await registry.set("keep.test", rule(["empty", { code: 204 }, false]));
     fail = true;
-    await expect(registry.set("lost.test", rule(["empty", { code: 204 }, false]))).rejects.toThrow("disk full");
+    await expect(registry.set("lost.test", rule(["empty", { code: 204 }, false]))).rejects.toThrow(
+      "disk full",
+    );
     await expect(registry.delete("keep.test")).rejects.toThrow("disk full");
     expect(registry.has("lost.test")).toBe(false);
     expect(registry.has("keep.test")).toBe(true);
@@ -142,9 +172,14 @@ describe("the registry", () => {
 
   test("delete of a missing rule resolves false and writes nothing", async () => {
     let writes = 0;
-    const registry = new RuleRegistry(new RuleTable<string>((k) => k), new StatsBook(), async () => {
-      writes++;
-    }, {});
+    const registry = new RuleRegistry(
+      new RuleTable<string>((k) => k),
+      new StatsBook(),
+      async () => {
+        writes++;
+      },
+      {},
+    );
     expect(await registry.delete("nothing.test")).toBe(false);
     expect(writes).toBe(0);
   });

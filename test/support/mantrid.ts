@@ -20,7 +20,10 @@ export interface TestMantrid {
   stop(): Promise<void>;
 }
 
-export async function startMantrid(overrides: Partial<Config> = {}, dir?: string): Promise<TestMantrid> {
+export async function startMantrid(
+  overrides: Partial<Config> = {},
+  dir?: string,
+): Promise<TestMantrid> {
   const folder = dir ?? (await mkdtemp(join(tmpdir(), "mantrid-test-")));
   const config: Config = {
     ...DEFAULTS,
@@ -47,7 +50,8 @@ export async function startMantrid(overrides: Partial<Config> = {}, dir?: string
         method: "PUT",
         body: JSON.stringify(rule),
       });
-      if (response.status !== 200) throw new Error(`PUT ${host}: ${response.status} ${await response.text()}`);
+      if (response.status !== 200)
+        throw new Error(`PUT ${host}: ${response.status} ${await response.text()}`);
     },
     async stop() {
       if (stopped) return;

@@ -146,6 +146,8 @@ export function parseResponses(bytes: Buffer, methods: string[] = []): ParsedRes
 
 /** Resolves when `count` whole responses have arrived on `connection`. */
 export async function responses(connection: RawConnection, count: number, methods: string[] = []) {
-  const bytes = await connection.until((b) => parseResponses(b, methods).filter((r) => r.status >= 200).length >= count);
+  const bytes = await connection.until(
+    (b) => parseResponses(b, methods).filter((r) => r.status >= 200).length >= count,
+  );
   return parseResponses(bytes, methods);
 }

@@ -1,0 +1,280 @@
+// fast-check generators for HTTP/1.1 heads and chunked bodies.
+import fc from "fast-check";
+
+const TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const PATH_CHARS =
+  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@/?%{}|^`[]\"<>\\";
+const HOST_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-.";
+
+const str = (chars: string, min: number, max: number) =>
+  fc.string({ unit: fc.constantFrom(...chars.split("")), minLength: min, maxLength: max });
+
+export const token = (max = 12) => str(TCHARS, 1, max);
+
+/** A field value without leading or trailing white space (so it round-trips). */
+export const fieldValueArb = fc
+  .array(
+    fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f),
+    { maxLength: 30 },
+  )
+  .map((cs) => String.fromCharCode(...cs).replace(/^[ \t]+|[ \t]+$/g, ""));
+
+export const hostArb = fc
+  .tuple(str(HOST_CHARS, 1, 20), fc.option(fc.integer({ min: 0, max: 65535 }), { nil: undefined }))
+  .map(([h, port]) => (port === undefined ? h : `${h}:${port}`));
+
+const owsArb = fc.constantFrom("", " ", "  ", "\t", " \t ");
+
+export interface HeadModel {
+  leading: number;
+  method: string;
+  target: string;
+  minor: number;
+  host: string | null;
+  /** [name, value, ows before, ows after] in wire order. */
+  fields: [string, string, string, string][];
+  contentLength: number;
+  chunked: boolean;
+  keepAlive: boolean;
+  connectionTokens: string[] | null;
+}
+
+const methodAndTarget = fc.oneof(
+  fc.tuple(
+    fc.oneof(
+      fc.constantFrom("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "TRACE", "OPTIONS"),
+      str("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 1, 10),
+    ),
+    str(PATH_CHARS, 0, 40).map((p) => `/${p}`),
+  ),
+  fc.tuple(
+    fc.constant("GET"),
+    fc
+      .tuple(fc.constantFrom("http", "https", "HTTP"), hostArb, str(PATH_CHARS, 0, 20))
+      .map(([s, h, p]) => `${s}://${h}/${p}`),
+  ),
+  fc.constant(["OPTIONS", "*"] as [string, string]),
+  fc.tuple(
+    fc.constant("CONNECT"),
+    fc
+      .tuple(str(HOST_CHARS, 1, 20), fc.integer({ min: 1, max: 65535 }))
+      .map(([h, p]) => `${h}:${p}`),
+  ),
+);
+
+/** A valid request head model: generic X- fields plus Host, framing and Connection fields. */
+export const requestModel: fc.Arbitrary<HeadModel> = fc
+  .record({
+    leading: fc.integer({ min: 0, max: 2 }),
+    mt: methodAndTarget,
+    minor: fc.integer({ min: 0, max: 1 }),
+    host: fc.option(hostArb, { nil: null }),
+    extra: fc.array(fc.tuple(token(), fieldValueArb, owsArb, owsArb), { maxLength: 12 }),
+    framing: fc.oneof(
+      fc.constant<[string, number]>(["none", 0]),
+      fc.tuple(fc.constant("cl"), fc.nat({ max: 1_000_000 })),
+      fc.constant<[string, number]>(["te", 0]),
+    ),
+    conn: fc.oneof(
+      fc.constant<string[]>([]),
+      fc.array(fc.oneof(fc.constantFrom("close", "keep-alive", "Keep-Alive", "CLOSE"), token()), {
+        minLength: 1,
+        maxLength: 4,
+      }),
+    ),
+    positions: fc.array(fc.nat(), { minLength: 3, maxLength: 3 }),
+  })
+  .map(({ leading, mt, minor, host, extra, framing, conn, positions }) => {
+    const fields: [string, string, string, string][] = extra.map(([n, v, a, b]) => [
+      `X-${n}`,
+      v,
+      a,
+      b,
+    ]);
+    const insert = (f: [string, string, string, string], k: number) =>
+      fields.splice(positions[k]! % (fields.length + 1), 0, f);
+    const needHost = minor === 1 || host !== null;
+    const hostValue = host ?? "example.com";
+    if (needHost) insert(["Host", hostValue, " ", ""], 0);
+    let contentLength = -1;
+    let chunked = false;
+    if (framing[0] === "cl") {
+      contentLength = framing[1];
+      insert(["Content-Length", String(contentLength), " ", " "], 1);
+    } else if (framing[0] === "te" && minor === 1) {
+      chunked = true;
+      insert(["Transfer-Encoding", "chunked", " ", ""], 1);
+    }
+    const lower = conn.map((t) => t.toLowerCase());
+    if (conn.length > 0) insert(["Connection", conn.join(", "), " ", ""], 2);
+    const tokens = lower.filter((t) => t !== "close" && t !== "keep-alive" && t !== "upgrade");
+    const keepAlive = !lower.includes("close") && (minor === 1 || lower.includes("keep-alive"));
+    return {
+      leading,
+      method: mt[0],
+      target: mt[1],
+      minor,
+      host: needHost ? hostValue : null,
+      fields,
+      contentLength,
+      chunked,
+      keepAlive,
+      connectionTokens: tokens.length > 0 ? tokens : null,
+    };
+  });
+
+export function serialise(m: HeadModel): string {
+  let s = "\r\n".repeat(m.leading);
+  s += `${m.method} ${m.target} HTTP/1.${m.minor}\r\n`;
+  for (const [n, v, a, b] of m.fields) s += `${n}:${a}${v}${v === "" ? "" : b}\r\n`;
+  return `${s}\r\n`;
+}
+
+/** Sorted cut points inside [0, len]. */
+export const cutsArb = fc.array(fc.nat(), { maxLength: 12 });
+export function cutPoints(raw: number[], len: number): number[] {
+  return [...new Set(raw.map((x) => x % (len + 1)))].sort((a, b) => a - b);
+}
+
+const extArb = fc.array(
+  fc.tuple(
+    token(6),
+    fc.option(
+      fc.oneof(
+        token(6),
+        str('abc \t!#xyz\\"', 0, 8).map((q) => `"${q.replace(/[\\"]/g, "\\$&")}"`),
+      ),
+      { nil: undefined },
+    ),
+  ),
+  { maxLength: 3 },
+);
+
+/** An encoded chunked body: [wire text (latin1), its length]. */
+export const chunkedBodyArb = fc
+  .record({
+    chunks: fc.array(
+      fc.tuple(
+        fc.uint8Array({ minLength: 1, maxLength: 300 }),
+        extArb,
+        fc.boolean(),
+        fc.integer({ min: 0, max: 3 }),
+      ),
+      { maxLength: 8 },
+    ),
+    lastExt: extArb,
+    trailers: fc.array(fc.tuple(token(), fieldValueArb), { maxLength: 3 }),
+  })
+  .map(({ chunks, lastExt, trailers }) => {
+    const ext = (e: [string, string | undefined][]) =>
+      e.map(([n, v]) => (v === undefined ? `;${n}` : `;${n}=${v}`)).join("");
+    let s = "";
+    for (const [data, e, upper, zeros] of chunks) {
+      const hex = data.length.toString(16);
+      s += `${"0".repeat(zeros)}${upper ? hex.toUpperCase() : hex}${ext(e)}\r\n${String.fromCharCode(...data)}\r\n`;
+    }
+    s += `0${ext(lastExt)}\r\n`;
+    for (const [n, v] of trailers) s += `${n}: ${v}\r\n`;
+    return `${s}\r\n`;
+  });
+
+/** Bytes biased towards what HTTP parsers branch on. */
+export const httpishBytes = fc
+  .array(
+    fc.oneof(
+      fc.constantFrom(
+        "GET ",
+        "POST ",
+        "CONNECT ",
+        "OPTIONS ",
+        "/",
+        "*",
+        " HTTP/1.1",
+        " HTTP/1.0",
+        "HTTP/1.1 200 OK",
+        "HTTP/1.0 ",
+        "\r\n",
+        "\r",
+        "\n",
+        "\r\n\r\n",
+        ":",
+        ": ",
+        " ",
+        "\t",
+        ",",
+        ";",
+        "=",
+        '"',
+        "\0",
+        "\x7f",
+        "\x80\xff",
+        "Host",
+        "Content-Length",
+        "Transfer-Encoding",
+        "chunked",
+        "gzip",
+        "Connection",
+        "close",
+        "keep-alive",
+        "Upgrade",
+        "Expect",
+        "X-Forwarded-Proto",
+        "0",
+        "5",
+        "ff",
+        "http://",
+        "[::1]",
+        "@",
+      ),
+      fc.string({ minLength: 1, maxLength: 4 }),
+    ),
+    { maxLength: 40 },
+  )
+  .map((parts) => Buffer.from(parts.join(""), "latin1"));
+
+export const MUTATION_BYTES = [
+  0x0d, 0x0a, 0x20, 0x09, 0x00, 0x3a, 0x2c, 0x3b, 0x22, 0x7f, 0x80, 0xff, 0x41, 0x30, 0x0b,
+];
+
+/** Mutations: [kind 0 replace / 1 insert / 2 delete, position, byte]. */
+export const mutationsArb = fc.array(
+  fc.tuple(
+    fc.integer({ min: 0, max: 2 }),
+    fc.nat(),
+    fc.oneof(fc.constantFrom(...MUTATION_BYTES), fc.integer({ min: 0, max: 255 })),
+  ),
+  { minLength: 1, maxLength: 4 },
+);
+
+export function mutate(buf: Buffer, muts: [number, number, number][]): Buffer {
+  const bytes = Array.from(buf);
+  for (const [kind, pos, byte] of muts) {
+    const i = pos % (bytes.length + 1);
+    if (kind === 0 && i < bytes.length) bytes[i] = byte;
+    else if (kind === 1) bytes.splice(i, 0, byte);
+    else bytes.splice(i, 1);
+  }
+  return Buffer.from(bytes);
+}
+
+/** A valid response head as wire text. */
+export const responseArb = fc
+  .record({
+    minor: fc.integer({ min: 0, max: 1 }),
+    status: fc.integer({ min: 100, max: 599 }),
+    reason: fc.oneof(fc.constant(""), fieldValueArb),
+    fields: fc.array(fc.tuple(token(), fieldValueArb), { maxLength: 8 }),
+    framing: fc.constantFrom(
+      "",
+      "Content-Length: 12\r\n",
+      "Transfer-Encoding: chunked\r\n",
+      "Transfer-Encoding: gzip\r\n",
+      "Connection: close\r\n",
+      "Connection: keep-alive, x-a\r\n",
+    ),
+  })
+  .map(({ minor, status, reason, fields, framing }) => {
+    let s = `HTTP/1.${minor} ${status}${reason === "" ? "" : ` ${reason}`}\r\n${framing}`;
+    for (const [n, v] of fields) s += `X-${n}: ${v}\r\n`;
+    return `${s}\r\n`;
+  });

@@ -1,0 +1,258 @@
+// Property tests. FUZZ_RUNS sets the number of cases per property (default 2000).
+import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { ChunkedFramer } from "../../src/http/chunked.ts";
+import { LOWEST_ERROR, NEED_MORE } from "../../src/http/errors.ts";
+import { DEFAULT_LIMITS, type HeadLimits } from "../../src/http/limits.ts";
+import { parseRequestHead, RequestHead } from "../../src/http/request-head.ts";
+import { parseResponseHead, ResponseHead } from "../../src/http/response-head.ts";
+import {
+  chunkedBodyArb,
+  cutPoints,
+  cutsArb,
+  httpishBytes,
+  mutate,
+  mutationsArb,
+  requestModel,
+  responseArb,
+  serialise,
+} from "./arbitraries.ts";
+import { enc, snapshotRequest, snapshotResponse } from "./helpers.ts";
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
+// Generous: a few ms per case on a slow machine, never less than a minute.
+const TIMEOUT = 60_000 + RUNS * 5;
+const params = { numRuns: RUNS };
+const SMALL: HeadLimits = { maxRequestLine: 48, maxHeadSize: 160, maxHeaders: 6 };
+
+function known(r: number, len: number): boolean {
+  return (
+    r === NEED_MORE || (r > 0 && r <= len) || (r < 0 && r >= LOWEST_ERROR && Number.isInteger(r))
+  );
+}
+
+type Parser<H> = (
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  head: H,
+  limits: HeadLimits,
+) => number;
+
+/** Parses buf through growing prefixes ending at `cuts`, as reads would deliver it. */
+function trickle<H>(
+  parse: Parser<H>,
+  head: H,
+  buf: Uint8Array,
+  cuts: number[],
+  limits: HeadLimits,
+): number {
+  for (const k of cuts) {
+    const r = parse(buf, 0, k, head, limits);
+    if (r !== NEED_MORE) return r;
+  }
+  return parse(buf, 0, buf.length, head, limits);
+}
+
+/** Incremental parsing agrees with one-shot parsing on any input. */
+function checkConsistent(buf: Buffer, cuts: number[], limits: HeadLimits): void {
+  const one = new RequestHead();
+  const r1 = parseRequestHead(buf, 0, buf.length, one, limits);
+  expect(known(r1, buf.length)).toBe(true);
+  const inc = new RequestHead();
+  const r2 = trickle(parseRequestHead, inc, buf, cuts, limits);
+  expect(known(r2, buf.length)).toBe(true);
+  if (r1 > 0) {
+    expect(r2).toBe(r1);
+    expect(snapshotRequest(buf, inc)).toEqual(snapshotRequest(buf, one));
+  } else if (r1 === NEED_MORE) expect(r2).toBe(NEED_MORE);
+  else expect(r2 <= 0).toBe(true);
+
+  const rh1 = new ResponseHead();
+  const s1 = parseResponseHead(buf, 0, buf.length, rh1, limits);
+  expect(known(s1, buf.length)).toBe(true);
+  const rh2 = new ResponseHead();
+  const s2 = trickle(parseResponseHead, rh2, buf, cuts, limits);
+  if (s1 > 0) {
+    expect(s2).toBe(s1);
+    expect(snapshotResponse(buf, rh2)).toEqual(snapshotResponse(buf, rh1));
+  } else if (s1 === NEED_MORE) expect(s2).toBe(NEED_MORE);
+  else expect(s2 <= 0).toBe(true);
+
+  const framer = new ChunkedFramer();
+  let at = 0;
+  for (const k of [...cuts, buf.length]) {
+    if (k < at) continue;
+    const n = framer.feed(buf, at, k);
+    expect(n === -1 || (n >= 0 && n <= k - at)).toBe(true);
+    if (n < 0 || framer.done) break;
+    at = k;
+  }
+}
+
+describe("fuzz", () => {
+  test(
+    "random bytes: no throw, known results, incremental agrees",
+    () => {
+      fc.assert(
+        fc.property(
+          fc.oneof(
+            fc.uint8Array({ maxLength: 300 }).map((u) => Buffer.from(u)),
+            httpishBytes,
+          ),
+          cutsArb,
+          (buf, raw) => {
+            const cuts = cutPoints(raw, buf.length);
+            checkConsistent(buf, cuts, DEFAULT_LIMITS);
+            checkConsistent(buf, cuts, SMALL);
+          },
+        ),
+        params,
+      );
+    },
+    TIMEOUT,
+  );
+
+  test(
+    "mutated valid requests: no throw, known results, incremental agrees",
+    () => {
+      fc.assert(
+        fc.property(requestModel, mutationsArb, cutsArb, (m, muts, raw) => {
+          const buf = mutate(enc(serialise(m)), muts);
+          const cuts = cutPoints(raw, buf.length);
+          checkConsistent(buf, cuts, DEFAULT_LIMITS);
+          checkConsistent(buf, cuts, SMALL);
+        }),
+        params,
+      );
+    },
+    TIMEOUT,
+  );
+
+  test(
+    "mutated valid responses: no throw, known results, incremental agrees",
+    () => {
+      fc.assert(
+        fc.property(responseArb, mutationsArb, cutsArb, (text, muts, raw) => {
+          const buf = mutate(enc(text), muts);
+          checkConsistent(buf, cutPoints(raw, buf.length), DEFAULT_LIMITS);
+        }),
+        params,
+      );
+    },
+    TIMEOUT,
+  );
+
+  test(
+    "valid requests split across reads parse as in one read",
+    () => {
+      fc.assert(
+        fc.property(requestModel, requestModel, cutsArb, fc.nat({ max: 8 }), (a, b, raw, junk) => {
+          const first = serialise(a);
+          const text = `${"#".repeat(junk)}${first}${serialise(b)}`;
+          const buf = enc(text);
+          const whole = new RequestHead();
+          const r1 = parseRequestHead(buf, junk, buf.length, whole, DEFAULT_LIMITS);
+          expect(r1).toBe(first.length);
+          const head = new RequestHead();
+          for (const k of cutPoints(raw, first.length - 1)) {
+            expect(parseRequestHead(buf, junk, junk + k, head, DEFAULT_LIMITS)).toBe(NEED_MORE);
+            expect(parseRequestHead(buf, junk, junk + k, new RequestHead(), DEFAULT_LIMITS)).toBe(
+              NEED_MORE,
+            );
+          }
+          expect(parseRequestHead(buf, junk, buf.length, head, DEFAULT_LIMITS)).toBe(first.length);
+          expect(snapshotRequest(buf, head)).toEqual(snapshotRequest(buf, whole));
+        }),
+        params,
+      );
+    },
+    TIMEOUT,
+  );
+
+  test(
+    "serialise then parse round trip",
+    () => {
+      fc.assert(
+        fc.property(requestModel, (m) => {
+          const text = serialise(m);
+          const buf = enc(text);
+          const head = new RequestHead();
+          expect(parseRequestHead(buf, 0, buf.length, head, DEFAULT_LIMITS)).toBe(text.length);
+          const s = snapshotRequest(buf, head);
+          expect(s.method).toBe(m.method);
+          expect(s.target).toBe(m.target);
+          expect(s.minor).toBe(m.minor);
+          expect(s.fields.map(([n, v]) => [n, v])).toEqual(m.fields.map(([n, v]) => [n, v]));
+          expect(s.host).toBe(m.host);
+          expect(s.contentLength).toBe(m.contentLength);
+          expect(s.chunked).toBe(m.chunked);
+          expect(s.keepAlive).toBe(m.keepAlive);
+          expect(s.connectionTokens).toEqual(m.connectionTokens);
+        }),
+        params,
+      );
+    },
+    TIMEOUT,
+  );
+
+  test(
+    "chunked bodies split anywhere are consumed exactly",
+    () => {
+      fc.assert(
+        fc.property(chunkedBodyArb, cutsArb, (body, raw) => {
+          const buf = enc(`${body}GET / HTTP/1.1\r\n`);
+          const framer = new ChunkedFramer();
+          let at = 0;
+          let total = 0;
+          for (const k of [...cutPoints(raw, buf.length), buf.length]) {
+            if (k < at || framer.done) continue;
+            const n = framer.feed(buf, at, k);
+            expect(n).toBeGreaterThanOrEqual(0);
+            total += n;
+            if (!framer.done) expect(n).toBe(k - at);
+            at = k;
+          }
+          expect(framer.done).toBe(true);
+          expect(total).toBe(body.length);
+        }),
+        params,
+      );
+    },
+    TIMEOUT,
+  );
+});
+
+describe("fuzz chunked", () => {
+  test(
+    "mutated chunked bodies: split feeding agrees with one feed",
+    () => {
+      fc.assert(
+        fc.property(chunkedBodyArb, mutationsArb, cutsArb, (body, muts, raw) => {
+          const buf = mutate(enc(`${body}NEXT`), muts);
+          const one = new ChunkedFramer();
+          const n1 = one.feed(buf, 0, buf.length);
+          expect(n1 >= -1 && n1 <= buf.length).toBe(true);
+          const split = new ChunkedFramer();
+          let at = 0;
+          let total = 0;
+          for (const k of [...cutPoints(raw, buf.length), buf.length]) {
+            if (k < at) continue;
+            const n = split.feed(buf, at, k);
+            if (n < 0) {
+              total = -1;
+              break;
+            }
+            total += n;
+            at = k;
+            if (split.done) break;
+          }
+          expect(total).toBe(n1);
+          expect(split.done).toBe(one.done);
+        }),
+        params,
+      );
+    },
+    TIMEOUT,
+  );
+});

@@ -1,0 +1,96 @@
+/** A real management server on 127.0.0.1 and a free port, with its state file in a temp folder. */
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createManagementApp, startManagement } from "../../src/management/index.ts";
+import { RuleRegistry } from "../../src/rules/registry.ts";
+import type { RuleSet } from "../../src/rules/schema.ts";
+import { RuleTable } from "../../src/rules/table.ts";
+import { StatsBook } from "../../src/stats/host-stats.ts";
+import { saveState } from "../../src/store/state-file.ts";
+
+export interface Harness {
+  url: string;
+  port: number;
+  registry: RuleRegistry<null>;
+  stats: StatsBook;
+  /** The folder holding the state file; removing it makes the next write fail. */
+  stateDir: string;
+  stateFile: string;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  token?: string;
+  bodyLimit?: number;
+  initial?: RuleSet;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const root = await mkdtemp(join(tmpdir(), "mantrid-management-"));
+  const stateDir = join(root, "state");
+  await mkdir(stateDir);
+  const stateFile = join(stateDir, "state.json");
+  const stats = new StatsBook();
+  const registry = new RuleRegistry(
+    new RuleTable(() => null),
+    stats,
+    (doc) => saveState(stateFile, doc),
+    options.initial ?? {},
+  );
+  const app = createManagementApp({
+    registry,
+    stats,
+    token: options.token,
+    bodyLimit: options.bodyLimit,
+  });
+  const [server] = startManagement(app, [{ host: "127.0.0.1", port: 0 }]);
+  const port = server!.port!;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    registry,
+    stats,
+    stateDir,
+    stateFile,
+    async close() {
+      await server!.stop(true);
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A port that was just bound and released, so nothing listens there. */
+export async function closedPort(): Promise<number> {
+  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+  const port = server.port!;
+  await server.stop(true);
+  return port;
+}
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+/** One request, its body sent as JSON unless already a string; the answer parsed as JSON. */
+export async function call(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
+  const response = await fetch(url + path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text ? JSON.parse(text) : null,
+  };
+}
