@@ -11,7 +11,7 @@ import { Router } from "./actions/router.ts";
 import { SpinRoom } from "./actions/spin.ts";
 import { formatAddress, isLoopback, type ListenAddress } from "./config/address.ts";
 import { type Config, ConfigError } from "./config/config.ts";
-import { DEFAULT_LIMITS } from "./http/limits.ts";
+import { DEFAULT_LIMITS, type HeadLimits } from "./http/limits.ts";
 import { log, setDebug } from "./log.ts";
 import { createManagementApp, startManagement } from "./management/index.ts";
 import { BackendPool } from "./proxy/backend-pool.ts";
@@ -45,6 +45,11 @@ export async function serve(config: Config): Promise<Running> {
   const stats = new StatsBook();
   stats.restore(loaded.stats);
 
+  const limits: HeadLimits = {
+    maxRequestLine: config.maxRequestLine,
+    maxHeadSize: config.maxHeadSize,
+    maxHeaders: config.maxHeaders,
+  };
   const pages = new PageStore(config.staticDir);
   const pool = new BackendPool({ idleTimeout: config.idleTimeout, maxIdlePerBackend: 1024 });
   const context: ActionContext = {
@@ -55,7 +60,8 @@ export async function serve(config: Config): Promise<Running> {
       connectTimeout: config.connectTimeout,
       backendTimeout: config.backendTimeout,
       timeoutPage: pages.builtin("timeout"),
-      limits: DEFAULT_LIMITS,
+      // Backends are trusted more than clients, but a head must still fit in memory.
+      limits: { ...DEFAULT_LIMITS, maxHeadSize: Math.max(65536, limits.maxHeadSize) },
     },
     spin: null,
   };
@@ -74,7 +80,7 @@ export async function serve(config: Config): Promise<Running> {
   const external: ListenerContext = {
     internal: false,
     router,
-    limits: DEFAULT_LIMITS,
+    limits,
     connections,
     maxConnections: config.maxConnections,
   };

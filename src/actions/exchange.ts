@@ -3,6 +3,7 @@
  * and the ways to answer it. The client connection implements it.
  */
 import type { RequestHead } from "../http/request-head.ts";
+import type { Forward } from "../proxy/forward.ts";
 import type { Protocol } from "../rules/table.ts";
 import type { HostStats } from "../stats/host-stats.ts";
 
@@ -24,6 +25,12 @@ export interface Exchange {
   readonly isHeadRequest: boolean;
   /** The counters of the rule that matched, or null (unknown host, no rules). */
   stats: HostStats | null;
+
+  /** The proxy's per-request state, kept on the connection and reused for its next requests. */
+  forward: Forward | null;
+  /** Runs `then` once `seconds` have passed, unless cleared or set again first. */
+  setDeadline(seconds: number, then: () => void): void;
+  clearDeadline(): void;
 
   /** Sends a whole response; the request's body, if any, is read and dropped. */
   respond(response: Uint8Array): void;

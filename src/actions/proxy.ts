@@ -29,6 +29,7 @@ export class ProxyAction implements Action {
   }
 
   run(exchange: Exchange): void {
-    new Forward(exchange, this.plan, this.settings).start();
+    exchange.forward ??= new Forward(this.settings);
+    exchange.forward.start(exchange, this.plan);
   }
 }

@@ -1,4 +1,5 @@
 /** The settings a running Mantrid needs, and their defaults. */
+import { DEFAULT_LIMITS } from "../http/limits.ts";
 import { type ListenAddress, parseAddress } from "./address.ts";
 
 export interface Config {
@@ -23,6 +24,12 @@ export interface Config {
   headTimeout: number;
   maxConnections: number;
   maxSpinning: number;
+  /** Longest request line accepted (414 beyond). */
+  maxRequestLine: number;
+  /** Largest request head accepted, in bytes (431 beyond). */
+  maxHeadSize: number;
+  /** Most header lines in one request head (431 beyond). */
+  maxHeaders: number;
   /** Seconds in-flight requests get to finish on shutdown. */
   shutdownGrace: number;
   managementToken: string | null;
@@ -59,6 +66,9 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   headTimeout: 10,
   maxConnections: 10000,
   maxSpinning: 10000,
+  maxRequestLine: DEFAULT_LIMITS.maxRequestLine,
+  maxHeadSize: DEFAULT_LIMITS.maxHeadSize,
+  maxHeaders: DEFAULT_LIMITS.maxHeaders,
   shutdownGrace: 10,
   managementToken: null,
   insecureManagement: false,

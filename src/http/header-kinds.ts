@@ -15,50 +15,60 @@ export const H_X_FORWARDED_FOR = 11;
 export const H_X_FORWARDED_PROTO = 12;
 export const H_X_FORWARDED_PROTOCOL = 13;
 
-const NAMES: readonly [string, number][] = [
-  ["host", H_HOST],
-  ["content-length", H_CONTENT_LENGTH],
-  ["transfer-encoding", H_TRANSFER_ENCODING],
-  ["connection", H_CONNECTION],
-  ["keep-alive", H_KEEP_ALIVE],
-  ["proxy-connection", H_PROXY_CONNECTION],
-  ["te", H_TE],
-  ["trailer", H_TRAILER],
-  ["upgrade", H_UPGRADE],
-  ["expect", H_EXPECT],
-  ["x-forwarded-for", H_X_FORWARDED_FOR],
-  ["x-forwarded-proto", H_X_FORWARDED_PROTO],
-  ["x-forwarded-protocol", H_X_FORWARDED_PROTOCOL],
-];
+const TE = lowerBytes("te");
+const HOST = lowerBytes("host");
+const EXPECT = lowerBytes("expect");
+const TRAILER = lowerBytes("trailer");
+const UPGRADE = lowerBytes("upgrade");
+const CONNECTION = lowerBytes("connection");
+const KEEP_ALIVE = lowerBytes("keep-alive");
+const CONTENT_LENGTH = lowerBytes("content-length");
+const X_FORWARDED_FOR = lowerBytes("x-forwarded-for");
+const PROXY_CONNECTION = lowerBytes("proxy-connection");
+const TRANSFER_ENCODING = lowerBytes("transfer-encoding");
+const X_FORWARDED_PROTO = lowerBytes("x-forwarded-proto");
+const X_FORWARDED_PROTOCOL = lowerBytes("x-forwarded-protocol");
 
-const MAX_LEN = 20;
-// Candidates grouped by name length: [lowercase bytes, id] pairs.
-const PATTERNS: Uint8Array[][] = [];
-const IDS: number[][] = [];
-for (let n = 0; n <= MAX_LEN; n++) {
-  PATTERNS.push([]);
-  IDS.push([]);
-}
-for (const [name, id] of NAMES) {
-  PATTERNS[name.length]!.push(new TextEncoder().encode(name));
-  IDS[name.length]!.push(id);
+/** Whether the pat.length bytes at `s` spell `pat`, ignoring case. */
+function at(buf: Uint8Array, s: number, pat: Uint8Array): boolean {
+  for (let i = 0; i < pat.length; i++) if ((buf[s + i]! | 0x20) !== pat[i]) return false;
+  return true;
 }
 
 /**
  * Known-header id of the name in buf[s, e), H_OTHER if none. The bytes must be
- * token characters: OR-ing 0x20 then folds only A-Z onto a-z.
+ * token characters: OR-ing 0x20 then folds only A-Z onto a-z. Dispatch on
+ * length, then on the first letter, so most names cost two compares.
  */
 export function headerKind(buf: Uint8Array, s: number, e: number): number {
-  const n = e - s;
-  if (n > MAX_LEN) return H_OTHER;
-  const pats = PATTERNS[n]!;
-  for (let k = 0; k < pats.length; k++) {
-    const pat = pats[k]!;
-    let i = 0;
-    while (i < n && (buf[s + i]! | 0x20) === pat[i]) i++;
-    if (i === n) return IDS[n]![k]!;
+  const c = buf[s]! | 0x20;
+  switch (e - s) {
+    case 2:
+      return c === 0x74 && at(buf, s, TE) ? H_TE : H_OTHER;
+    case 4:
+      return c === 0x68 && at(buf, s, HOST) ? H_HOST : H_OTHER;
+    case 6:
+      return c === 0x65 && at(buf, s, EXPECT) ? H_EXPECT : H_OTHER;
+    case 7:
+      if (c === 0x74) return at(buf, s, TRAILER) ? H_TRAILER : H_OTHER;
+      return c === 0x75 && at(buf, s, UPGRADE) ? H_UPGRADE : H_OTHER;
+    case 10:
+      if (c === 0x63) return at(buf, s, CONNECTION) ? H_CONNECTION : H_OTHER;
+      return c === 0x6b && at(buf, s, KEEP_ALIVE) ? H_KEEP_ALIVE : H_OTHER;
+    case 14:
+      return c === 0x63 && at(buf, s, CONTENT_LENGTH) ? H_CONTENT_LENGTH : H_OTHER;
+    case 15:
+      return c === 0x78 && at(buf, s, X_FORWARDED_FOR) ? H_X_FORWARDED_FOR : H_OTHER;
+    case 16:
+      return c === 0x70 && at(buf, s, PROXY_CONNECTION) ? H_PROXY_CONNECTION : H_OTHER;
+    case 17:
+      if (c === 0x74) return at(buf, s, TRANSFER_ENCODING) ? H_TRANSFER_ENCODING : H_OTHER;
+      return c === 0x78 && at(buf, s, X_FORWARDED_PROTO) ? H_X_FORWARDED_PROTO : H_OTHER;
+    case 20:
+      return c === 0x78 && at(buf, s, X_FORWARDED_PROTOCOL) ? H_X_FORWARDED_PROTOCOL : H_OTHER;
+    default:
+      return H_OTHER;
   }
-  return H_OTHER;
 }
 
 /** Lowercase ASCII word as bytes, for equalsLower. */

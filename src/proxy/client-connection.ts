@@ -27,6 +27,7 @@ import { simpleResponse } from "../http/response-writer.ts";
 import { canonicalHost } from "../rules/host.ts";
 import type { Protocol } from "../rules/table.ts";
 import type { HostStats } from "../stats/host-stats.ts";
+import type { Forward } from "./forward.ts";
 import { WriteQueue } from "./write-queue.ts";
 
 export interface ListenerContext {
@@ -61,6 +62,10 @@ export class ClientConnection implements Exchange {
   onClose: (() => void) | null = null;
   onDrain: (() => void) | null = null;
   onEnd: (() => void) | null = null;
+  forward: Forward | null = null;
+  /** When the current deadline falls (0: none); the timeout sweep fires it. */
+  deadlineAt = 0;
+  private deadlineHandler: (() => void) | null = null;
   /** When a partial head first arrived (0: none pending); read by the timeout sweep. */
   headStartedAt = 0;
   lastActiveAt = performance.now();
@@ -136,6 +141,7 @@ export class ClientConnection implements Exchange {
     this.context.connections.delete(this);
     const onClose = this.onClose;
     this.onClose = null;
+    this.clearDeadline();
     onClose?.();
     if (this.stats) {
       this.stats.open_requests--;
@@ -218,8 +224,14 @@ export class ClientConnection implements Exchange {
 
   private begin(input: Buffer, headLength: number): void {
     const head = this.head;
-    this.headBytes = input.subarray(0, headLength);
-    this.input = headLength < input.length ? input.subarray(headLength) : null;
+    // Most reads hold exactly one head: keep the buffer itself, no view to make.
+    if (headLength === input.length) {
+      this.headBytes = input;
+      this.input = null;
+    } else {
+      this.headBytes = input.subarray(0, headLength);
+      this.input = input.subarray(headLength);
+    }
     this.headStartedAt = 0;
     this.phase = ACTIVE;
     this.isHeadRequest = head.method === "HEAD";
@@ -325,6 +337,23 @@ export class ClientConnection implements Exchange {
   }
 
   // --- Exchange: what actions call -------------------------------------------
+
+  setDeadline(seconds: number, then: () => void): void {
+    this.deadlineAt = performance.now() + seconds * 1000;
+    this.deadlineHandler = then;
+  }
+
+  clearDeadline(): void {
+    this.deadlineAt = 0;
+    this.deadlineHandler = null;
+  }
+
+  /** Called by the sweep once `deadlineAt` has passed. */
+  fireDeadline(): void {
+    const then = this.deadlineHandler;
+    this.clearDeadline();
+    then?.();
+  }
 
   respond(response: Uint8Array): void {
     if (this.phase !== ACTIVE) return;

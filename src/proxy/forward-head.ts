@@ -34,7 +34,8 @@ const FORWARDING = bit(H_X_FORWARDED_FOR) | bit(H_X_FORWARDED_PROTO) | bit(H_X_F
 /**
  * Copies `bytes[firstLineStart, headLength)` without the fields whose kind is in
  * `dropKinds` or whose name the Connection header lists, then `extra` and the
- * blank line. `extra` is lines ending in CRLF.
+ * blank line. `extra` is lines ending in CRLF. `tail[tailStart, tailEnd)` (body
+ * bytes that came with the head) is appended so that both leave in one write.
  */
 export function rewriteHead(
   bytes: Buffer,
@@ -42,11 +43,14 @@ export function rewriteHead(
   firstLineStart: number,
   dropKinds: number,
   extra: string,
+  tail: Buffer | null = null,
+  tailStart = 0,
+  tailEnd = 0,
 ): Buffer {
   const { fieldCount, fields, lineEnds, connectionTokens } = head;
   const firstLineEnd = fieldCount > 0 ? fields[0]! : head.headLength - 2;
   // Pass one: sizes. Pass two: copies. No intermediate strings.
-  let size = firstLineEnd - firstLineStart + extra.length + 2;
+  let size = firstLineEnd - firstLineStart + extra.length + 2 + (tailEnd - tailStart);
   for (let i = 0; i < fieldCount; i++) {
     if (!dropped(bytes, head, i, dropKinds, connectionTokens))
       size += lineEnds[i]! - fields[i * 4]!;
@@ -61,6 +65,7 @@ export function rewriteHead(
   if (extra.length > 0) at += out.write(extra, at, "latin1");
   out[at] = 13;
   out[at + 1] = 10;
+  if (tail !== null && tailEnd > tailStart) tail.copy(out, at + 2, tailStart, tailEnd);
   return out;
 }
 
@@ -120,10 +125,13 @@ export function clientResponseHead(
   keepAlive: boolean,
   clientHttp10: boolean,
   switching: boolean,
+  tail: Buffer | null,
+  tailStart: number,
+  tailEnd: number,
 ): Buffer {
   const drop = HOP_BY_HOP | (switching ? 0 : bit(H_UPGRADE));
   const extra = switching ? UPGRADE : !keepAlive ? CLOSE : clientHttp10 ? KEEP_ALIVE : "";
-  return rewriteHead(bytes, head, 0, drop, extra);
+  return rewriteHead(bytes, head, 0, drop, extra, tail, tailStart, tailEnd);
 }
 
 /** All X-Forwarded-For values of a request joined, or null when it has none. */

@@ -54,8 +54,14 @@ const DONE = 4;
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 
+/**
+ * One per client connection, reused for each of its proxied requests (only one
+ * is active at a time), so a request allocates no parser state of its own.
+ */
 export class Forward implements BackendUser {
-  private state = CONNECTING;
+  private exchange!: Exchange;
+  private plan!: ForwardPlan;
+  private state = DONE;
   private attempt = 0;
   /** Tells a late connect result from the current one. */
   private generation = 0;
@@ -73,14 +79,24 @@ export class Forward implements BackendUser {
     return this.backend === null ? true : this.backend.write(bytes);
   };
 
-  constructor(
-    private readonly exchange: Exchange,
-    private readonly plan: ForwardPlan,
-    private readonly settings: ForwardSettings,
-  ) {}
+  private readonly onClientGone = () => this.clientGone();
+  private readonly resumeBackend = () => this.backend?.resume();
+  private readonly onTimedOut = () => this.timedOut();
 
-  start(): void {
-    this.exchange.onClose = () => this.clientGone();
+  constructor(private readonly settings: ForwardSettings) {}
+
+  start(exchange: Exchange, plan: ForwardPlan): void {
+    this.exchange = exchange;
+    this.plan = plan;
+    this.attempt = 0;
+    this.backend = null;
+    this.pending = null;
+    this.bodyKind = BodyKind.None;
+    this.bodyLeft = 0;
+    this.bodySent = false;
+    this.responseStarted = false;
+    this.clientKeepAlive = true;
+    exchange.onClose = this.onClientGone;
     this.connect(false);
   }
 
@@ -94,7 +110,8 @@ export class Forward implements BackendUser {
     const pooled = freshOnly ? null : this.settings.pool.take(target.key);
     if (pooled !== null) return this.send(pooled);
     this.state = CONNECTING;
-    this.arm(this.settings.connectTimeout, () => this.attemptFailed(target, "timed out"));
+    this.target = target;
+    this.exchange.setDeadline(this.settings.connectTimeout, this.onTimedOut);
     const generation = ++this.generation;
     this.settings.pool.connect(target.host, target.port, target.key).then((result) => {
       if (generation !== this.generation || this.state !== CONNECTING) {
@@ -102,7 +119,7 @@ export class Forward implements BackendUser {
         if (!("error" in result)) this.settings.pool.give(result);
         return;
       }
-      this.disarm();
+      this.exchange.clearDeadline();
       if ("error" in result)
         this.attemptFailed(target, result.code === "ECONNREFUSED" ? "refused" : result.error);
       else this.send(result);
@@ -113,7 +130,12 @@ export class Forward implements BackendUser {
     log.debug(`backend ${target.key} ${why} (attempt ${this.attempt} of ${this.plan.attempts})`);
     this.generation++;
     if (this.attempt < this.plan.attempts) {
-      this.arm(this.plan.delay, () => this.connect(false));
+      const generation = this.generation;
+      this.state = CONNECTING;
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        if (generation === this.generation && this.state === CONNECTING) this.connect(false);
+      }, this.plan.delay * 1000);
       return;
     }
     this.fail(why === "timed out" ? 504 : 502);
@@ -140,7 +162,7 @@ export class Forward implements BackendUser {
         },
       ),
     );
-    this.arm(this.settings.backendTimeout, () => this.backendTimedOut());
+    exchange.setDeadline(this.settings.backendTimeout, this.onTimedOut);
     if (!exchange.bodyDone) exchange.streamBody(this.sink);
   }
 
@@ -170,7 +192,7 @@ export class Forward implements BackendUser {
     const backend = this.backend;
     switch (this.state) {
       case AWAITING_HEAD: {
-        this.disarm();
+        this.exchange.clearDeadline();
         this.backend = null;
         // A pooled connection the backend had already closed: retry once on a
         // fresh one when nothing of the request can have been acted on twice.
@@ -232,28 +254,36 @@ export class Forward implements BackendUser {
         bytes = bytes.subarray(length);
         continue;
       }
-      this.disarm();
+      exchange.clearDeadline();
       this.responseStarted = true;
       this.bodyKind = responseBodyKind(response, exchange.head.method);
       const clientKeepAlive = exchange.keepAlive && this.bodyKind !== BodyKind.UntilClose;
       if (!clientKeepAlive) this.clientKeepAlive = false;
-      exchange.send(
-        clientResponseHead(bytes, response, clientKeepAlive, exchange.head.minor === 0, false),
-      );
       this.state = STREAMING;
-      exchange.onDrain = () => this.backend?.resume();
+      exchange.onDrain = this.resumeBackend;
       if (this.bodyKind === BodyKind.Length) this.bodyLeft = response.contentLength;
       else if (this.bodyKind === BodyKind.Chunked) {
         this.framer ??= new ChunkedFramer();
         this.framer.reset();
       }
-      if (
-        this.bodyKind === BodyKind.None ||
-        (this.bodyKind === BodyKind.Length && this.bodyLeft === 0)
-      ) {
-        return this.done(length === bytes.length);
+      // The head and the body bytes that came with it leave in one write.
+      const taken = this.bodyKind === BodyKind.None ? 0 : this.frame(bytes, length);
+      if (taken < 0) return this.abortBadBody();
+      const out = clientResponseHead(
+        bytes,
+        response,
+        clientKeepAlive,
+        exchange.head.minor === 0,
+        false,
+        bytes,
+        length,
+        length + taken,
+      );
+      const flowing = exchange.send(out);
+      if (this.bodyKind === BodyKind.None || this.bodyFinished) {
+        return this.done(length + taken === bytes.length);
       }
-      if (length < bytes.length) this.forwardBody(bytes.subarray(length));
+      if (!flowing) this.backend!.pause();
       return;
     }
   }
@@ -261,32 +291,47 @@ export class Forward implements BackendUser {
   private clientKeepAlive = true;
 
   private forwardBody(bytes: Buffer): void {
-    let part = bytes;
-    let finished = false;
-    if (this.bodyKind === BodyKind.Length) {
-      if (bytes.length >= this.bodyLeft) {
-        part = bytes.length === this.bodyLeft ? bytes : bytes.subarray(0, this.bodyLeft);
-        finished = true;
-      }
-      this.bodyLeft -= part.length;
-    } else if (this.bodyKind === BodyKind.Chunked) {
-      const taken = this.framer!.feed(bytes, 0, bytes.length);
-      if (taken < 0) {
-        log.warn(`backend ${this.backend!.key} sent a malformed chunked body`);
-        return this.abort();
-      }
-      if (taken < bytes.length) part = bytes.subarray(0, taken);
-      finished = this.framer!.done;
-    }
+    const taken = this.frame(bytes, 0);
+    if (taken < 0) return this.abortBadBody();
+    const part = taken === bytes.length ? bytes : bytes.subarray(0, taken);
     const flowing = this.exchange.send(part);
-    if (finished) return this.done(part.length === bytes.length);
+    if (this.bodyFinished) return this.done(taken === bytes.length);
     if (!flowing) this.backend!.pause();
+  }
+
+  /**
+   * How many bytes of `bytes[from, end)` belong to the response body; sets
+   * `bodyFinished` when the body ends there. -1: the backend broke the framing.
+   */
+  private frame(bytes: Buffer, from: number): number {
+    const available = bytes.length - from;
+    this.bodyFinished = false;
+    if (this.bodyKind === BodyKind.Length) {
+      const taken = Math.min(available, this.bodyLeft);
+      this.bodyLeft -= taken;
+      this.bodyFinished = this.bodyLeft === 0;
+      return taken;
+    }
+    if (this.bodyKind === BodyKind.Chunked) {
+      const taken = this.framer!.feed(bytes, from, bytes.length);
+      if (taken >= 0) this.bodyFinished = this.framer!.done;
+      return taken;
+    }
+    return available;
+  }
+
+  private bodyFinished = false;
+  private target: BackendAddress | null = null;
+
+  private abortBadBody(): void {
+    log.warn(`backend ${this.backend?.key} sent a malformed response body`);
+    this.abort();
   }
 
   /** The response is whole. The backend is reused only if both directions ended cleanly. */
   private done(clean: boolean): void {
     this.state = DONE;
-    this.disarm();
+    this.exchange.clearDeadline();
     const backend = this.backend;
     this.backend = null;
     const exchange = this.exchange;
@@ -308,11 +353,13 @@ export class Forward implements BackendUser {
   private startTunnel(bytes: Buffer, length: number): void {
     const exchange = this.exchange;
     const backend = this.backend!;
-    this.disarm();
+    exchange.clearDeadline();
     this.state = TUNNEL;
     this.responseStarted = true;
-    exchange.send(clientResponseHead(bytes, this.response, true, false, true));
-    if (length < bytes.length) exchange.send(bytes.subarray(length));
+    // Bytes the backend sent after its 101 already belong to the new protocol.
+    exchange.send(
+      clientResponseHead(bytes, this.response, true, false, true, bytes, length, bytes.length),
+    );
     exchange.onDrain = () => backend.resume();
     exchange.onEnd = () => backend.shutdown();
     exchange.onClose = () => {
@@ -328,6 +375,7 @@ export class Forward implements BackendUser {
   private fail(status: number): void {
     this.state = DONE;
     this.disarm();
+    this.exchange.clearDeadline();
     const exchange = this.exchange;
     exchange.onClose = null;
     if (this.backend !== null) {
@@ -342,13 +390,16 @@ export class Forward implements BackendUser {
   private abort(): void {
     this.state = DONE;
     this.disarm();
+    this.exchange.clearDeadline();
     this.backend?.destroy();
     this.backend = null;
     this.exchange.onClose = null;
     this.exchange.abort();
   }
 
-  private backendTimedOut(): void {
+  /** The deadline of the current step passed: connecting, or waiting for the head. */
+  private timedOut(): void {
+    if (this.state === CONNECTING) return this.attemptFailed(this.target!, "timed out");
     log.debug(
       `backend ${this.backend?.key} sent no response head in ${this.settings.backendTimeout}s`,
     );
@@ -358,17 +409,10 @@ export class Forward implements BackendUser {
   private clientGone(): void {
     if (this.state === DONE) return;
     this.state = DONE;
+    this.generation++;
     this.disarm();
     this.backend?.destroy();
     this.backend = null;
-  }
-
-  private arm(seconds: number, then: () => void): void {
-    this.disarm();
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      then();
-    }, seconds * 1000);
   }
 
   private disarm(): void {

@@ -1,6 +1,7 @@
 /**
  * Timeouts that Bun's socket timer cannot give (it fires on a coarse grid): one
- * periodic pass over the open client connections and the idle backend pool.
+ * periodic pass over the open client connections and the idle backend pool. A
+ * deadline is a number on the connection, so a request arms no timer of its own.
  */
 import { simpleResponse } from "../http/response-writer.ts";
 import type { BackendPool } from "./backend-pool.ts";
@@ -11,6 +12,10 @@ export interface SweepSettings {
   headTimeout: number;
   /** Seconds a keep-alive client connection may wait between requests. */
   idleTimeout: number;
+  /** Seconds to open a backend connection. */
+  connectTimeout: number;
+  /** Seconds to wait for a backend's response head. */
+  backendTimeout: number;
 }
 
 const REQUEST_TIMEOUT = simpleResponse(
@@ -36,6 +41,7 @@ export function startSweep(
     const headLimit = settings.headTimeout * 1000;
     const idleLimit = settings.idleTimeout * 1000;
     for (const connection of connections) {
+      if (connection.deadlineAt !== 0 && now >= connection.deadlineAt) connection.fireDeadline();
       if (connection.headStartedAt !== 0 && now - connection.headStartedAt > headLimit) {
         connection.timeOut(REQUEST_TIMEOUT);
       } else if (connection.idle && now - connection.lastActiveAt > idleLimit) {

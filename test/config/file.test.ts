@@ -51,6 +51,9 @@ head_timeout = 7
 shutdown_grace = 0
 max_connections = 500
 max_spinning = 20
+max_request_line = 4096
+max_head_size = 65536
+max_headers = 50
 workers = 4
 management_token = s3cr=t#x
 debug = true
@@ -70,6 +73,9 @@ debug = true
       shutdownGrace: 0,
       maxConnections: 500,
       maxSpinning: 20,
+      maxRequestLine: 4096,
+      maxHeadSize: 65536,
+      maxHeaders: 50,
       workers: 4,
       managementToken: "s3cr=t#x",
       debug: true,
@@ -91,6 +97,9 @@ debug = true
         "management_token",
         "max_connections",
         "max_spinning",
+        "max_request_line",
+        "max_head_size",
+        "max_headers",
         "shutdown_grace",
         "state_file",
         "static_dir",

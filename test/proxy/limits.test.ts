@@ -68,3 +68,18 @@ test("beyond max_spinning: a fast 503, the held ones still wake", async () => {
   for (const connection of held)
     expect(parseResponses(await connection.closed)[0]!.status).toBe(200);
 });
+
+test("max_request_line and max_headers from the configuration: 414 and 431", async () => {
+  const strict = await startMantrid({ maxRequestLine: 64, maxHeaders: 3 });
+  await strict.set("page.test", ["static", { type: "test" }, false]);
+  const long = await connect(strict.port);
+  long.send(`GET /${"a".repeat(100)} HTTP/1.1\r\nHost: page.test\r\n\r\n`);
+  expect(parseResponses(await long.closed)[0]!.status).toBe(414);
+  const many = await connect(strict.port);
+  many.send("GET / HTTP/1.1\r\nHost: page.test\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n");
+  expect(parseResponses(await many.closed)[0]!.status).toBe(431);
+  const fine = await connect(strict.port);
+  fine.send("GET / HTTP/1.1\r\nHost: page.test\r\nConnection: close\r\n\r\n");
+  expect(parseResponses(await fine.closed)[0]!.status).toBe(200);
+  await strict.stop();
+});

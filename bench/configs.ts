@@ -1,0 +1,116 @@
+/** The configuration files of the peers: the nginx backend, HAProxy and nginx as a proxy. */
+
+/** Size of the `/upload` request bodies, and the most a backend or proxy accepts. */
+export const UPLOAD_BYTES = 1024 * 1024;
+export const SMALL_BODY = "hello\n";
+export const LARGE_BYTES = 100 * 1024;
+
+/** Lines shared by both nginx configs: one worker, logs in `dir`, temp files in `dir`. */
+function nginxMain(dir: string, name: string): string {
+  // As root, nginx would hand its worker to "nobody", who cannot read the temp folder.
+  const user = process.getuid?.() === 0 ? "user root root;\n" : "";
+  return `${user}daemon off;
+master_process on;
+worker_processes 1;
+worker_rlimit_nofile 16384;
+pid ${dir}/${name}.pid;
+error_log ${dir}/${name}-error.log warn;
+events {
+  worker_connections 8192;
+  multi_accept on;
+}
+`;
+}
+
+function nginxHttpCommon(dir: string, name: string): string {
+  return `  access_log off;
+  client_body_temp_path ${dir}/${name}-body;
+  proxy_temp_path ${dir}/${name}-proxy;
+  fastcgi_temp_path ${dir}/${name}-fastcgi;
+  uwsgi_temp_path ${dir}/${name}-uwsgi;
+  scgi_temp_path ${dir}/${name}-scgi;
+  keepalive_requests 10000000;
+  keepalive_timeout 120s;
+  tcp_nodelay on;
+  client_max_body_size 2m;
+`;
+}
+
+/**
+ * The backend: `/small` (6 bytes), `/100k` (100 KiB) from files under
+ * `${dir}/www`, and `POST /upload`, whose body nginx reads in full (and
+ * discards) before it answers "ok".
+ */
+export function nginxBackendConfig(dir: string, port: number): string {
+  return `${nginxMain(dir, "backend")}
+http {
+${nginxHttpCommon(dir, "backend")}  sendfile on;
+  tcp_nopush on;
+  default_type application/octet-stream;
+  server {
+    listen 127.0.0.1:${port} backlog=4096;
+    root ${dir}/www;
+    location = /small { default_type text/plain; }
+    location = /100k { }
+    location = /upload {
+      client_body_buffer_size 2m;
+      return 200 "ok\\n";
+    }
+  }
+}
+`;
+}
+
+/** nginx as a reverse proxy: pooled keep-alive connections to the backend. */
+export function nginxProxyConfig(dir: string, port: number, backendPort: number): string {
+  return `${nginxMain(dir, "nginx-proxy")}
+http {
+${nginxHttpCommon(dir, "nginx-proxy")}  upstream backend {
+    server 127.0.0.1:${backendPort};
+    keepalive 256;
+    keepalive_requests 10000000;
+    keepalive_timeout 120s;
+  }
+  server {
+    listen 127.0.0.1:${port} backlog=4096;
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      # Stream request bodies like the other proxies, and keep responses in memory.
+      proxy_request_buffering off;
+      proxy_buffer_size 16k;
+      proxy_buffers 16 16k;
+      proxy_busy_buffers_size 32k;
+      proxy_max_temp_file_size 0;
+    }
+  }
+}
+`;
+}
+
+/** HAProxy in HTTP mode, one thread, reusing backend connections. */
+export function haproxyConfig(port: number, backendPort: number): string {
+  return `global
+  maxconn 9000
+  nbthread 1
+
+defaults
+  mode http
+  option http-keep-alive
+  http-reuse always
+  timeout connect 5s
+  timeout client 120s
+  timeout server 120s
+  timeout http-keep-alive 120s
+  timeout http-request 10s
+
+frontend bench
+  bind 127.0.0.1:${port}
+  default_backend nginx
+
+backend nginx
+  server backend 127.0.0.1:${backendPort}
+`;
+}

@@ -1,0 +1,186 @@
+/**
+ * Starting and stopping the processes under test: the nginx backend (or the
+ * Bun one), HAProxy, nginx as a proxy, and Mantrid. Each runs on its own port
+ * with its files in the benchmark's temp folder, and is tracked by PID.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { Subprocess } from "bun";
+import {
+  haproxyConfig,
+  LARGE_BYTES,
+  nginxBackendConfig,
+  nginxProxyConfig,
+  SMALL_BODY,
+} from "./configs.ts";
+import { freePort, waitForPort } from "./ports.ts";
+import { type LogWatch, spawnTracked, stopTracked, watchStderr } from "./processes.ts";
+
+export const ROOT = resolve(import.meta.dir, "..");
+export const BINARY = join(ROOT, "dist/mantrid");
+/** The hostname of Mantrid's rule; every request carries it. */
+export const BENCH_HOST = "bench.test";
+
+export interface Peer {
+  name: string;
+  port: number;
+  pid: number;
+  log: LogWatch;
+  stop(): Promise<void>;
+}
+
+export interface MantridPeer extends Peer {
+  /** Base URL of the management API, without a trailing slash. */
+  api: string;
+}
+
+/** Finds an executable in PATH or the sbin folders (Debian puts nginx and haproxy there). */
+export function findTool(name: string): string | undefined {
+  const folders = [
+    ...(process.env.PATH ?? "").split(":"),
+    "/usr/sbin",
+    "/sbin",
+    "/usr/local/sbin",
+  ];
+  for (const folder of folders) {
+    if (folder === "") continue;
+    const candidate = join(folder, name);
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function requireTool(name: string): string {
+  const path = findTool(name);
+  if (path === undefined) {
+    throw new Error(`${name} is not installed (apt-get install -y haproxy nginx wrk)`);
+  }
+  return path;
+}
+
+function peer(name: string, port: number, child: Subprocess, log: LogWatch): Peer {
+  return { name, port, pid: child.pid, log, stop: () => stopTracked(child) };
+}
+
+/** Waits for the port, failing early (with the log) if the process exits first. */
+async function whenListening(name: string, child: Subprocess, port: number, log: LogWatch) {
+  const exited = child.exited.then((code) => {
+    throw new Error(`${name} exited with ${code} before listening:\n${log.text()}`);
+  });
+  await Promise.race([waitForPort(port), exited]);
+}
+
+/** Writes the files the backends serve: `www/small` and `www/100k`. */
+async function writeContent(dir: string): Promise<void> {
+  await mkdir(join(dir, "www"), { recursive: true });
+  await writeFile(join(dir, "www/small"), SMALL_BODY);
+  await writeFile(join(dir, "www/100k"), new Uint8Array(LARGE_BYTES).fill(120));
+}
+
+async function startNginx(name: string, dir: string, port: number, config: string) {
+  const nginx = requireTool("nginx");
+  const path = join(dir, `${name}.conf`);
+  await writeFile(path, config);
+  const child = spawnTracked(name, [nginx, "-p", dir, "-e", join(dir, `${name}-error.log`), "-c", path]);
+  const log = watchStderr(child.stderr as ReadableStream<Uint8Array>, name);
+  await whenListening(name, child, port, log);
+  return peer(name, port, child, log);
+}
+
+export async function startNginxBackend(dir: string): Promise<Peer> {
+  await writeContent(dir);
+  const port = freePort();
+  return startNginx("backend", dir, port, nginxBackendConfig(dir, port));
+}
+
+export async function startNginxProxy(dir: string, backendPort: number): Promise<Peer> {
+  const port = freePort();
+  return startNginx("nginx", dir, port, nginxProxyConfig(dir, port, backendPort));
+}
+
+export async function startHaproxy(dir: string, backendPort: number): Promise<Peer> {
+  const haproxy = requireTool("haproxy");
+  const port = freePort();
+  const path = join(dir, "haproxy.cfg");
+  await writeFile(path, haproxyConfig(port, backendPort));
+  const child = spawnTracked("haproxy", [haproxy, "-db", "-f", path]);
+  const log = watchStderr(child.stderr as ReadableStream<Uint8Array>, "haproxy");
+  await whenListening("haproxy", child, port, log);
+  return peer("haproxy", port, child, log);
+}
+
+/** The Bun backend of `--quick`, in its own process. */
+export async function startBunBackend(): Promise<Peer> {
+  const child = spawnTracked("backend", [process.execPath, join(import.meta.dir, "bun-backend.ts")]);
+  const log = watchStderr(child.stderr as ReadableStream<Uint8Array>, "bun backend");
+  const port = Number((await log.match(/listening on [^\s]+:(\d+)/))[1]);
+  return peer("backend", port, child, log);
+}
+
+/** Builds dist/mantrid with build.ts when it is missing. */
+export function ensureBinary(): string {
+  if (!existsSync(BINARY)) {
+    process.stderr.write("dist/mantrid is missing: building it\n");
+    const build = Bun.spawnSync([process.execPath, "build.ts"], {
+      cwd: ROOT,
+      stdout: "inherit",
+      stderr: "inherit",
+    });
+    if (build.exitCode !== 0) throw new Error("bun build.ts failed");
+  }
+  return BINARY;
+}
+
+export interface MantridOptions {
+  workers?: number;
+  /** The state file to start from (written by the caller); default none. */
+  stateFile?: string;
+  /** How long to wait for start-up, in ms (a big state file takes a while). */
+  startTimeoutMs?: number;
+}
+
+/** Starts dist/mantrid on OS-chosen ports; the log tells which. */
+export async function startMantrid(dir: string, options: MantridOptions = {}): Promise<MantridPeer> {
+  const binary = ensureBinary();
+  const folder = join(dir, "mantrid");
+  await mkdir(join(folder, "static"), { recursive: true });
+  const argv = [
+    binary,
+    "--bind",
+    "127.0.0.1:0",
+    "--management",
+    "127.0.0.1:0",
+    "--state-file",
+    options.stateFile ?? join(folder, "state.json"),
+    "--static-dir",
+    join(folder, "static"),
+  ];
+  if (options.workers !== undefined) argv.push("--workers", String(options.workers));
+  const child = spawnTracked("mantrid", argv, { cwd: folder });
+  const log = watchStderr(child.stderr as ReadableStream<Uint8Array>, "mantrid");
+  const timeout = options.startTimeoutMs ?? 30_000;
+  const listening = await log.match(/listening on [^\s]+:(\d+)/, timeout);
+  const management = await log.match(/management API on (http:\/\/[^\s]+?)\/?(\s|$)/, timeout);
+  return {
+    ...peer("mantrid", Number(listening[1]), child, log),
+    api: management[1]!,
+  };
+}
+
+/** Sets one rule through the API; throws unless it answers `{"ok":true}`. */
+export async function putRule(api: string, host: string, rule: unknown): Promise<void> {
+  const response = await fetch(`${api}/hostname/${encodeURIComponent(host)}/`, {
+    method: "PUT",
+    body: JSON.stringify(rule),
+  });
+  const text = await response.text();
+  if (!response.ok || !text.includes('"ok":true')) {
+    throw new Error(`PUT /hostname/${host}/ answered ${response.status}: ${text}`);
+  }
+}
+
+/** The rule that sends `BENCH_HOST` to the backend. */
+export function proxyRule(backendPort: number): unknown {
+  return ["proxy", { backends: [`127.0.0.1:${backendPort}`] }, false];
+}

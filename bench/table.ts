@@ -1,0 +1,107 @@
+/** The results table: one row per scenario and target, medians over the rounds. */
+import { type LoadResult, median } from "./result.ts";
+import type { Scenario } from "./scenarios.ts";
+
+export interface Row {
+  scenario: string;
+  target: string;
+  rounds: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Payload MB/s (10^6 bytes): bodies sent for uploads, bytes read otherwise. */
+  megabytesPerSecond: number;
+  /** Errors summed over the rounds. */
+  errors: number;
+}
+
+/** The MB/s of one run: request bodies for an upload, else what the client read. */
+function megabytesPerSecond(scenario: Scenario, run: LoadResult): number {
+  const bytes =
+    scenario.bodyBytes > 0
+      ? run.requestsPerSecond * scenario.bodyBytes
+      : run.readBytesPerSecond;
+  return bytes / 1e6;
+}
+
+export function summarize(scenario: Scenario, target: string, runs: LoadResult[]): Row {
+  return {
+    scenario: scenario.name,
+    target,
+    rounds: runs.length,
+    requestsPerSecond: median(runs.map((run) => run.requestsPerSecond)),
+    p50Ms: median(runs.map((run) => run.p50Ms)),
+    p99Ms: median(runs.map((run) => run.p99Ms)),
+    megabytesPerSecond: median(runs.map((run) => megabytesPerSecond(scenario, run))),
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
+  };
+}
+
+/** Mantrid's req/s over HAProxy's, per scenario (absent when either is missing). */
+export function ratios(rows: Row[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const row of rows) {
+    if (row.target !== "mantrid") continue;
+    const haproxy = rows.find((r) => r.scenario === row.scenario && r.target === "haproxy");
+    if (haproxy && haproxy.requestsPerSecond > 0) {
+      out.set(row.scenario, row.requestsPerSecond / haproxy.requestsPerSecond);
+    }
+  }
+  return out;
+}
+
+function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return "-";
+  if (ms < 10) return `${ms.toFixed(2)} ms`;
+  if (ms < 100) return `${ms.toFixed(1)} ms`;
+  return `${ms.toFixed(0)} ms`;
+}
+
+function formatNumber(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : "-";
+}
+
+/** The table as text: aligned columns, a blank line between scenarios. */
+export function formatTable(rows: Row[]): string {
+  const ratioOf = ratios(rows);
+  const header = ["scenario", "target", "req/s", "p50", "p99", "MB/s", "errors", "mantrid/haproxy"];
+  const lines: string[][] = [];
+  let previous: string | undefined;
+  for (const row of rows) {
+    if (previous !== undefined && previous !== row.scenario) lines.push([]);
+    const ratio = ratioOf.get(row.scenario);
+    lines.push([
+      previous === row.scenario ? "" : row.scenario,
+      row.target,
+      formatNumber(row.requestsPerSecond, 0),
+      formatMs(row.p50Ms),
+      formatMs(row.p99Ms),
+      formatNumber(row.megabytesPerSecond, 1),
+      String(row.errors),
+      row.target === "mantrid" ? (ratio === undefined ? "-" : ratio.toFixed(2)) : "",
+    ]);
+    previous = row.scenario;
+  }
+  const numeric = [false, false, true, true, true, true, true, true];
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...lines.map((line) => (line[column] ?? "").length)),
+  );
+  const render = (cells: string[]) =>
+    cells
+      .map((cell, column) =>
+        numeric[column] ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!),
+      )
+      .join("  ")
+      .trimEnd();
+  const rule = widths.map((width) => "-".repeat(width)).join("  ");
+  return [
+    render(header),
+    rule,
+    ...lines.map((line) => (line.length === 0 ? "" : render(line))),
+  ].join("\n");
+}
+
+/** One greppable line per scenario: `ratio keepalive-small 0.93`. */
+export function formatRatioLines(rows: Row[]): string {
+  return [...ratios(rows)].map(([scenario, ratio]) => `ratio ${scenario} ${ratio.toFixed(2)}`).join("\n");
+}
