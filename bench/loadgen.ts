@@ -13,7 +13,7 @@ function percentile(sorted: Float64Array, fraction: number): number {
 
 export async function runBuiltinLoad(spec: LoadSpec): Promise<LoadResult> {
   const body = spec.bodyBytes > 0 ? new Uint8Array(spec.bodyBytes).fill(120) : undefined;
-  const headers = { ...spec.headers, Host: spec.host };
+  const headers: Record<string, string> = { ...spec.headers, Host: spec.host };
   const keepalive = headers.Connection?.toLowerCase() !== "close";
   const latencies: number[] = [];
   let readBytes = 0;

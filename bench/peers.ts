@@ -37,12 +37,7 @@ export interface MantridPeer extends Peer {
 
 /** Finds an executable in PATH or the sbin folders (Debian puts nginx and haproxy there). */
 export function findTool(name: string): string | undefined {
-  const folders = [
-    ...(process.env.PATH ?? "").split(":"),
-    "/usr/sbin",
-    "/sbin",
-    "/usr/local/sbin",
-  ];
+  const folders = [...(process.env.PATH ?? "").split(":"), "/usr/sbin", "/sbin", "/usr/local/sbin"];
   for (const folder of folders) {
     if (folder === "") continue;
     const candidate = join(folder, name);
@@ -82,7 +77,15 @@ async function startNginx(name: string, dir: string, port: number, config: strin
   const nginx = requireTool("nginx");
   const path = join(dir, `${name}.conf`);
   await writeFile(path, config);
-  const child = spawnTracked(name, [nginx, "-p", dir, "-e", join(dir, `${name}-error.log`), "-c", path]);
+  const child = spawnTracked(name, [
+    nginx,
+    "-p",
+    dir,
+    "-e",
+    join(dir, `${name}-error.log`),
+    "-c",
+    path,
+  ]);
   const log = watchStderr(child.stderr as ReadableStream<Uint8Array>, name);
   await whenListening(name, child, port, log);
   return peer(name, port, child, log);
@@ -112,7 +115,10 @@ export async function startHaproxy(dir: string, backendPort: number): Promise<Pe
 
 /** The Bun backend of `--quick`, in its own process. */
 export async function startBunBackend(): Promise<Peer> {
-  const child = spawnTracked("backend", [process.execPath, join(import.meta.dir, "bun-backend.ts")]);
+  const child = spawnTracked("backend", [
+    process.execPath,
+    join(import.meta.dir, "bun-backend.ts"),
+  ]);
   const log = watchStderr(child.stderr as ReadableStream<Uint8Array>, "bun backend");
   const port = Number((await log.match(/listening on [^\s]+:(\d+)/))[1]);
   return peer("backend", port, child, log);
@@ -141,7 +147,10 @@ export interface MantridOptions {
 }
 
 /** Starts dist/mantrid on OS-chosen ports; the log tells which. */
-export async function startMantrid(dir: string, options: MantridOptions = {}): Promise<MantridPeer> {
+export async function startMantrid(
+  dir: string,
+  options: MantridOptions = {},
+): Promise<MantridPeer> {
   const binary = ensureBinary();
   const folder = join(dir, "mantrid");
   await mkdir(join(folder, "static"), { recursive: true });

@@ -18,9 +18,7 @@ export interface Row {
 /** The MB/s of one run: request bodies for an upload, else what the client read. */
 function megabytesPerSecond(scenario: Scenario, run: LoadResult): number {
   const bytes =
-    scenario.bodyBytes > 0
-      ? run.requestsPerSecond * scenario.bodyBytes
-      : run.readBytesPerSecond;
+    scenario.bodyBytes > 0 ? run.requestsPerSecond * scenario.bodyBytes : run.readBytesPerSecond;
   return bytes / 1e6;
 }
 
@@ -103,5 +101,7 @@ export function formatTable(rows: Row[]): string {
 
 /** One greppable line per scenario: `ratio keepalive-small 0.93`. */
 export function formatRatioLines(rows: Row[]): string {
-  return [...ratios(rows)].map(([scenario, ratio]) => `ratio ${scenario} ${ratio.toFixed(2)}`).join("\n");
+  return [...ratios(rows)]
+    .map(([scenario, ratio]) => `ratio ${scenario} ${ratio.toFixed(2)}`)
+    .join("\n");
 }

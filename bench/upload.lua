@@ -1,4 +1,3 @@
 -- POST /upload with a 1 MiB body on every request.
 wrk.method = "POST"
 wrk.body = string.rep("x", 1048576)
-wrk.headers["Content-Type"] = "application/octet-stream"

@@ -22,6 +22,7 @@ import { RuleRegistry } from "./rules/registry.ts";
 import { RuleTable } from "./rules/table.ts";
 import { PageStore } from "./static/pages.ts";
 import { StatsBook } from "./stats/host-stats.ts";
+import { raiseOpenFilesLimit } from "./system/open-files.ts";
 import { loadState, saveState } from "./store/state-file.ts";
 
 export interface Running {
@@ -39,6 +40,7 @@ const STATS_SAVE_SECONDS = 60;
 export async function serve(config: Config): Promise<Running> {
   setDebug(config.debug);
   refuseOpenManagement(config);
+  checkOpenFiles(config);
 
   await mkdir(dirname(config.stateFile), { recursive: true });
   const loaded = await loadState(config.stateFile);
@@ -100,13 +102,13 @@ export async function serve(config: Config): Promise<Running> {
     for (const server of management) server.stop(true);
     throw error;
   }
+  await dropPrivileges(config);
   listeners.forEach((listener, i) => {
     const trust = i < config.bind.length ? "" : " (trusted: bind_internal)";
     log.info(`listening on ${formatAddress(listener.hostname, listener.port)}${trust}`);
   });
   for (const server of management) log.info(`management API on ${server.url}`);
 
-  await dropPrivileges(config);
   const stopSweep = startSweep(connections, pool, config);
   const statsTimer = setInterval(() => {
     registry
@@ -157,6 +159,23 @@ function bindOrExplain(
             ? "no such address on this machine"
             : (error as Error).message;
     throw new ConfigError(`cannot listen on ${address.text} (${why}): change ${option} or ${flag}`);
+  }
+}
+
+/** Each client connection needs a descriptor; pooled backend connections are shared. */
+function checkOpenFiles(config: Config): void {
+  const limit = raiseOpenFilesLimit();
+  if (limit === null) return;
+  if (limit.after > limit.before) {
+    log.info(`open files limit raised from ${limit.before} to ${limit.after}`);
+  }
+  const needed = config.maxConnections + 64;
+  if (limit.after < needed) {
+    log.warn(
+      `open files limit is ${limit.after} (hard limit ${limit.hard}), below the ${needed} that ` +
+        `max_connections = ${config.maxConnections} may need: raise it (ulimit -Hn, LimitNOFILE=) ` +
+        "or lower max_connections",
+    );
   }
 }
 

@@ -157,3 +157,24 @@ describe("start-up errors", () => {
     expect(run.stderr).toContain("bnid");
   });
 });
+
+describe("privileges", () => {
+  test.skipIf(process.getuid?.() !== 0)(
+    "as root with uid/gid: binds, drops to the user, and still writes its state",
+    async () => {
+      const folder = await mkdtemp(join(tmpdir(), "mantrid-uid-"));
+      const config = join(folder, "mantrid.conf");
+      await writeFile(config, "uid = nobody\ngid = nogroup\n");
+      const server = await startBinary(["-c", config], folder);
+      expect(server.log()).toMatch(/running as uid 65534 gid 65534/);
+      const status = await Bun.file(`/proc/${server.process.pid}/status`).text();
+      expect(status).toMatch(/Uid:\s+65534/);
+      expect((await server.client("set", "drop.test", "empty", "false", "code=200")).code).toBe(0);
+      expect((await get(server.port, "drop.test")).status).toBe(200);
+      const state = JSON.parse(await readFile(join(folder, "state.json"), "utf8"));
+      expect(state.hosts["drop.test"]).toBeDefined();
+      expect(await server.stop()).toBe(0);
+      await rm(folder, { recursive: true, force: true });
+    },
+  );
+});
