@@ -39,7 +39,7 @@ function nginxHttpCommon(dir: string, name: string): string {
 /**
  * The backend: `/small` (6 bytes), `/100k` (100 KiB) from files under
  * `${dir}/www`, and `POST /upload`, whose body nginx reads in full (and
- * discards) before it answers "ok".
+ * drops) before it answers "ok".
  */
 export function nginxBackendConfig(dir: string, port: number): string {
   return `${nginxMain(dir, "backend")}
@@ -52,10 +52,23 @@ ${nginxHttpCommon(dir, "backend")}  sendfile on;
     root ${dir}/www;
     location = /small { default_type text/plain; }
     location = /100k { }
+    # A bare "return" would answer at once and discard the body afterwards; the
+    # proxy module reads the whole body (into memory) before it asks /sink.
     location = /upload {
       client_body_buffer_size 2m;
+      proxy_pass http://self/sink;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+    }
+    location = /sink {
       return 200 "ok\\n";
     }
+  }
+  upstream self {
+    server 127.0.0.1:${port};
+    keepalive 16;
   }
 }
 `;

@@ -40,21 +40,19 @@ export function pickScenarios(options: BenchOptions): Scenario[] {
 /** Starts the backend and the wanted proxies; Mantrid gets its one rule. */
 async function startTargets(names: string[], dir: string, options: BenchOptions) {
   const backend = await startNginxBackend(dir);
-  const peers: Peer[] = [backend];
   const targets: Target[] = [];
   for (const name of names) {
-    if (name === "direct") targets.push({ name, port: backend.port, pid: backend.pid });
-    if (name === "haproxy") peers.push(await startHaproxy(dir, backend.port));
-    if (name === "nginx") peers.push(await startNginxProxy(dir, backend.port));
+    let peer: Peer = backend;
+    if (name === "haproxy") peer = await startHaproxy(dir, backend.port);
+    if (name === "nginx") peer = await startNginxProxy(dir, backend.port);
     if (name === "mantrid") {
       const mantrid = await startMantrid(dir, { workers: options.workers });
       await putRule(mantrid.api, BENCH_HOST, proxyRule(backend.port));
-      peers.push(mantrid);
+      peer = mantrid;
     }
-    const started = peers.find((p) => p.name === name);
-    if (started) targets.push({ name, port: started.port, pid: started.pid });
+    targets.push({ name, port: peer.port, pid: peer.pid });
   }
-  return { backend, targets };
+  return targets;
 }
 
 function rotate<T>(items: T[], by: number): T[] {
@@ -80,14 +78,14 @@ export async function runFull(options: BenchOptions, dir: string): Promise<numbe
   const names = pickTargets(options);
   const scenarios = pickScenarios(options);
   const tool = chooseLoadTool(options);
-  const { targets } = await startTargets(names, dir, options);
+  const targets = await startTargets(names, dir, options);
 
   const header = describeRun(["haproxy", "nginx", "wrk"], {
     load: `${tool.name}, -t${options.threads} -c${options.connections}, ${options.durationSeconds} s per run, ${options.rounds} rounds (median), ${options.warmupSeconds} s warm-up`,
     mantrid: options.workers === undefined ? "default workers" : `--workers ${options.workers}`,
     targets: targets.map((t) => `${t.name} :${t.port}`).join(", "),
   });
-  progress(header);
+  console.log(header);
 
   for (const target of targets) {
     for (const scenario of scenarios) await checkTarget(target, scenario, BENCH_HOST);
@@ -126,7 +124,6 @@ export async function runFull(options: BenchOptions, dir: string): Promise<numbe
       );
     }
   }
-  console.log(header);
   console.log("");
   console.log(formatTable(rows));
   console.log("");

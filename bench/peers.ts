@@ -140,6 +140,8 @@ export function ensureBinary(): string {
 
 export interface MantridOptions {
   workers?: number;
+  /** Its folder under the benchmark's temp folder (default "mantrid"). */
+  folder?: string;
   /** The state file to start from (written by the caller); default none. */
   stateFile?: string;
   /** How long to wait for start-up, in ms (a big state file takes a while). */
@@ -152,7 +154,7 @@ export async function startMantrid(
   options: MantridOptions = {},
 ): Promise<MantridPeer> {
   const binary = ensureBinary();
-  const folder = join(dir, "mantrid");
+  const folder = join(dir, options.folder ?? "mantrid");
   await mkdir(join(folder, "static"), { recursive: true });
   const argv = [
     binary,

@@ -110,9 +110,14 @@ function nameError(c: number, empty: boolean): number {
 }
 
 /**
- * Field lines from `p` through the blank line, reading no further than `lim`
+ * Field lines from `p` through the blank line, using no byte at or past `lim`
  * (the head size bound) of the `end` bytes available. Returns the offset just
  * past the blank line, NEED_MORE, or an error code.
+ *
+ * The inner byte loops carry no bounds test: they stop at the first byte
+ * outside their class (a CR at the latest, or the array's end) and overshoot
+ * past `lim` is checked once afterwards. Bytes past `lim` may be read but
+ * never decide the result.
  */
 export function parseFieldLines(
   buf: Uint8Array,
@@ -137,7 +142,7 @@ export function parseFieldLines(
       return p + 2;
     }
     if (n >= maxHeaders) return E_TOO_MANY_FIELDS;
-    while (p < lim && TOKEN[buf[p]!] === 1) p++;
+    while (TOKEN[buf[p]!] === 1) p++;
     if (p >= lim) return ranOut(lim, end);
     c = buf[p]!;
     if (c !== COLON) return nameError(c, p === ls);
@@ -149,13 +154,17 @@ export function parseFieldLines(
       p++;
     }
     const vs = p;
-    while (p < lim && FIELD_VALUE[buf[p]!] === 1) p++;
+    while (FIELD_VALUE[buf[p]!] === 1) p++;
     if (p + 1 >= lim) return p < lim && buf[p] !== CR ? valueError(buf[p]!) : ranOut(lim, end);
     if (buf[p] !== CR) return valueError(buf[p]!);
     if (buf[p + 1] !== LF) return E_BARE_CR;
     // Trailing OWS is not part of the value.
     let ve = p;
-    while (ve > vs && ((c = buf[ve - 1]!) === SP || c === HTAB)) ve--;
+    while (ve > vs) {
+      c = buf[ve - 1]!;
+      if (c !== SP && c !== HTAB) break;
+      ve--;
+    }
     p += 2;
     if (n === kinds.length) {
       head.grow();

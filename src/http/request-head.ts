@@ -121,7 +121,8 @@ function applyRequestFields(buf: Uint8Array, head: RequestHead): number {
         head.lastHost = head.host;
       }
     } else if (kind === H_EXPECT) {
-      if (equalsLower(buf, vs, ve, CONTINUE)) head.expectContinue = true;
+      // RFC 9110 §10.1.1: a 100-continue from an HTTP/1.0 client is ignored.
+      if (head.minor === 1 && equalsLower(buf, vs, ve, CONTINUE)) head.expectContinue = true;
     } else if (kind === H_X_FORWARDED_PROTO) {
       if (proto < 0) proto = i;
     } else if (kind === H_X_FORWARDED_PROTOCOL) {
@@ -170,8 +171,10 @@ function parseFull(
 
 /**
  * Parses the request head in buf[start, end) into `head`. Returns the head
- * length when complete, NEED_MORE (call again once more bytes follow the same
- * ones), or a negative error code (see errorStatus / errorReason).
+ * length when complete, NEED_MORE, or a negative error code (see errorStatus /
+ * errorReason). After NEED_MORE call again with the same bytes at `start` and
+ * more after them (the buffer may move); call head.reset() before parsing
+ * unrelated bytes. Bytes past `end` may be read but never affect the result.
  */
 export function parseRequestHead(
   buf: Uint8Array,

@@ -126,8 +126,9 @@ function parseVersion(buf: Uint8Array, s: number, e: number): number {
 }
 
 /**
- * Parses the request line at `p`, reading no further than `lim` of the `end`
- * bytes available. Returns the offset after its CRLF, NEED_MORE or an error.
+ * Parses the request line at `p`, using no byte at or past `lim` of the `end`
+ * bytes available (loops may read beyond, see parseFieldLines). Returns the
+ * offset after its CRLF, NEED_MORE or an error.
  */
 export function parseRequestLine(
   buf: Uint8Array,
@@ -147,12 +148,12 @@ export function parseRequestLine(
   // The CR must sit at or before ls + maxLine: bytes from there on mean 414.
   const tooLong = ls + maxLine + 1;
   const b = Math.min(lim, tooLong);
-  while (p < b && TOKEN[buf[p]!] === 1) p++;
+  while (TOKEN[buf[p]!] === 1) p++;
   if (p >= b) return b === tooLong ? E_LINE_TOO_LONG : ranOut(lim, end);
   if (buf[p] !== SP || p === ls) return afterMethodError(buf[p]!);
   const me = p++;
   const ts = p;
-  while (p < b && TARGET[buf[p]!] === 1) p++;
+  while (TARGET[buf[p]!] === 1) p++;
   if (p >= b) return b === tooLong ? E_LINE_TOO_LONG : ranOut(lim, end);
   if (buf[p] !== SP || p === ts) return afterTargetError(buf[p]!);
   const te = p++;

@@ -81,6 +81,8 @@ export class ClientConnection implements Exchange {
   private framer: ChunkedFramer | null = null;
   bodyDone = true;
   private responseDone = false;
+  /** Some byte of a response to the current request has been written. */
+  private answered = false;
   private clientEnded = false;
   private readingPaused = false;
   private pumping = false;
@@ -257,8 +259,26 @@ export class ClientConnection implements Exchange {
     this.sink = null;
     this.sinkBlocked = false;
     this.responseDone = false;
+    this.answered = false;
+    const first = this.headBytes[head.targetStart];
+    const absoluteForm = first !== 0x2f && first !== 0x2a && head.method !== "CONNECT";
+    if (absoluteForm && !this.hostMatchesTarget()) {
+      return this.reject(400, "Host does not match the authority of the request target");
+    }
     this.context.router.dispatch(this);
     if (this.stats) this.stats.bytes_received += headLength;
+  }
+
+  /**
+   * An absolute-form target names its own authority, which a backend must use
+   * instead of Host (RFC 9112 §3.2.2); routing uses Host, so the two must agree.
+   */
+  private hostMatchesTarget(): boolean {
+    const target = this.head.target(this.headBytes);
+    const start = target.indexOf("://") + 3;
+    let end = start;
+    while (end < target.length && target[end] !== "/" && target[end] !== "?") end++;
+    return canonicalHost(target.slice(start, end)) === this.host;
   }
 
   /** Moves request body bytes from `input` to the sink. False: stop stepping for now. */
@@ -272,9 +292,7 @@ export class ClientConnection implements Exchange {
     } else {
       taken = this.framer!.feed(input, 0, input.length);
       if (taken < 0) {
-        this.bodyDone = true;
-        if (this.responseDone || this.sink !== dropBody) this.abort();
-        else this.reject(400, "malformed chunked body");
+        this.bodyBroken();
         return false;
       }
       if (this.framer!.done) this.bodyDone = true;
@@ -284,6 +302,21 @@ export class ClientConnection implements Exchange {
     if (this.stats) this.stats.bytes_received += taken;
     if (!this.sink!(part, this.bodyDone)) this.sinkBlocked = true;
     return true;
+  }
+
+  /**
+   * The client broke its body's chunked framing. Whatever was forwarded is
+   * abandoned (the action's onClose drops its backend connection); the client
+   * gets a 400 if no byte of a response has left yet, else just the close.
+   */
+  private bodyBroken(): void {
+    this.bodyDone = true;
+    const onClose = this.onClose;
+    this.onClose = null;
+    onClose?.();
+    this.clearDeadline();
+    if (this.answered) this.abort();
+    else this.reject(400, "malformed chunked body");
   }
 
   private complete(): void {
@@ -332,6 +365,7 @@ export class ClientConnection implements Exchange {
   }
 
   private write(bytes: Uint8Array): boolean {
+    this.answered = true;
     if (this.stats) this.stats.bytes_sent += bytes.length;
     return this.out.write(bytes);
   }

@@ -197,6 +197,8 @@ describe("valid request heads", () => {
     expect(req("GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\n\r\n").head.upgrade).toBe(
       false,
     );
+    const old = req("POST / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n").head;
+    expect(old.expectContinue).toBe(false);
   });
 
   test("Host shapes", () => {

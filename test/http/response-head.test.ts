@@ -112,6 +112,20 @@ describe("valid response heads", () => {
     expect([h.status, h.upgrade, responseBodyKind(h, "GET")]).toEqual([101, true, BodyKind.None]);
   });
 
+  test("reset clears a head for reuse", () => {
+    const text = ok("Content-Length: 5\r\nConnection: close, x\r\n", "404 Not Found", "1.0");
+    const { head } = res(text);
+    head.reset();
+    const after = [
+      head.status,
+      head.minor,
+      head.fieldCount,
+      head.contentLength,
+      head.connectionTokens,
+    ];
+    expect(after).toEqual([0, 1, 0, -1, null]);
+  });
+
   test("Content-Length repeats that agree", () => {
     expect(res(ok("Content-Length: 5, 5\r\nContent-Length: 5\r\n")).head.contentLength).toBe(5);
   });

@@ -76,6 +76,13 @@ describe("routing per request", () => {
     connection.destroy();
   });
 
+  test("an absolute-form target that agrees with Host is proxied", async () => {
+    const connection = await connect(mantrid.port);
+    connection.send("GET http://Alpha.test:80/x HTTP/1.1\r\nHost: alpha.test\r\nConnection: close\r\n\r\n");
+    const [response] = parseResponses(await connection.closed);
+    expect(response!.body.toString()).toBe("alpha");
+  });
+
   test("pipelined requests are answered in order", async () => {
     const connection = await connect(mantrid.port);
     const hosts = ["alpha.test", "beta.test", "www.alpha.test", "beta.test", "alpha.test"];

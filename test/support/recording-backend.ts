@@ -82,7 +82,8 @@ function framing(head: string): { chunked: boolean; length: number } {
     const name = line.slice(0, colon).toLowerCase();
     const value = line.slice(colon + 1).trim();
     if (name === "transfer-encoding" && value.toLowerCase().includes("chunked")) chunked = true;
-    if (name === "content-length") length = Number(value);
+    // A list of equal values ("5, 5") counts once.
+    if (name === "content-length") length = Number.parseInt(value, 10);
   }
   return { chunked, length };
 }
