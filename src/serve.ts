@@ -18,12 +18,12 @@ import { BackendPool } from "./proxy/backend-pool.ts";
 import type { ClientConnection, ListenerContext } from "./proxy/client-connection.ts";
 import { listen } from "./proxy/listener.ts";
 import { startSweep } from "./proxy/sweep.ts";
-import { RuleRegistry } from "./rules/registry.ts";
+import { RuleRegistry, type Save } from "./rules/registry.ts";
 import { RuleTable } from "./rules/table.ts";
 import { PageStore } from "./static/pages.ts";
 import { StatsBook } from "./stats/host-stats.ts";
-import { raiseOpenFilesLimit } from "./system/open-files.ts";
 import { loadState, saveState } from "./store/state-file.ts";
+import { raiseOpenFilesLimit } from "./system/open-files.ts";
 
 export interface Running {
   /** Bound ports, in the order of the configured addresses (useful with port 0). */
@@ -72,7 +72,7 @@ export async function serve(config: Config): Promise<Running> {
   context.spin = new SpinRoom(router, pages.builtin("timeout"), config.maxSpinning, (listener) =>
     table.onChange(listener),
   );
-  const save = (document: Parameters<typeof saveState>[1]) => saveState(config.stateFile, document);
+  const save: Save = (_changes, snapshot) => saveState(config.stateFile, snapshot());
   const registry = new RuleRegistry<Action>(table, stats, save, loaded.hosts);
   log.info(
     `loaded ${registry.size} rules from ${config.stateFile}${loaded.fresh ? " (new file)" : ""}`,

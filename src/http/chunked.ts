@@ -1,13 +1,25 @@
 // Tracks where a chunked body ends (RFC 9112 §7.1) without copying or decoding
 // it: the proxy forwards chunked bodies as received. Resumable at any byte.
 
-import { COLON, CR, DQUOTE, FIELD_VALUE, HEX, HTAB, LF, QDTEXT, SEMI, SP, TOKEN } from "./chars.ts";
+import {
+  BACKSLASH,
+  COLON,
+  CR,
+  DQUOTE,
+  FIELD_VALUE,
+  HEX,
+  HTAB,
+  LF,
+  QDTEXT,
+  SEMI,
+  SP,
+  TOKEN,
+} from "./chars.ts";
 
 /** Bound on one chunk-size line (size and extensions) and on the trailer section. */
 export const MAX_CHUNK_LINE = 16384;
 export const MAX_TRAILER = 16384;
 
-const BACKSLASH = 0x5c;
 const EQUALS = 0x3d;
 
 const SIZE_START = 0; // first hex digit of chunk-size

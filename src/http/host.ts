@@ -1,11 +1,10 @@
 // Validation of the authority shapes a request may carry: the Host value, the
 // authority of an absolute-form target and a CONNECT target.
 
-import { HOST } from "./chars.ts";
+import { COLON, HOST } from "./chars.ts";
 
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
-const COLON = 0x3a;
 
 /** Whether buf[s, e) is a port: at most 5 digits, at least `min`. */
 function isPort(buf: Uint8Array, s: number, e: number, min: number): boolean {

@@ -10,9 +10,14 @@ import type { Rule, RuleSet, RuleTriple } from "./schema.ts";
 import { toTriple } from "./schema.ts";
 import type { RuleTable } from "./table.ts";
 
-export type Save = (document: StateDocument) => Promise<void>;
+/**
+ * Makes a batch of changes durable. `snapshot` builds the whole state (rules
+ * after the batch, and counters) for a store that rewrites its file; a store
+ * that appends changes calls it only when it compacts.
+ */
+export type Save = (changes: readonly Change[], snapshot: () => StateDocument) => Promise<void>;
 
-type Change =
+export type Change =
   | { kind: "set"; key: string; rule: Rule }
   | { kind: "delete"; key: string }
   | { kind: "replace"; rules: RuleSet }
@@ -96,7 +101,10 @@ export class RuleRegistry<A> {
       const next = new Map(this.durable);
       for (const waiting of batch) apply(next, waiting.change);
       try {
-        await this.save({ hosts: triples(next), stats: this.stats.toJSON() });
+        await this.save(
+          batch.map((waiting) => waiting.change),
+          () => ({ hosts: triples(next), stats: this.stats.toJSON() }),
+        );
       } catch (error) {
         // Nothing of this batch is on disk: forget it, keep what still waits.
         this.latest = new Map(this.durable);

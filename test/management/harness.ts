@@ -35,7 +35,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const registry = new RuleRegistry(
     new RuleTable(() => null),
     stats,
-    (doc) => saveState(stateFile, doc),
+    (_changes, snapshot) => saveState(stateFile, snapshot()),
     options.initial ?? {},
   );
   const app = createManagementApp({

@@ -112,7 +112,8 @@ describe("the registry", () => {
     const registry = new RuleRegistry(
       table,
       new StatsBook(),
-      async (doc) => {
+      async (_changes, snapshot) => {
+        const doc = snapshot();
         // While the write runs, the data plane must not see the change yet.
         seen.push(`table has a.test: ${table.get("a.test") !== undefined}`);
         await saveState(file, doc);
@@ -130,7 +131,8 @@ describe("the registry", () => {
     const registry = new RuleRegistry(
       new RuleTable<string>((k) => k),
       new StatsBook(),
-      async (doc) => {
+      async (_changes, snapshot) => {
+        const doc = snapshot();
         writes++;
         await saveState(file, doc);
       },
@@ -151,7 +153,8 @@ describe("the registry", () => {
     const registry = new RuleRegistry(
       table,
       new StatsBook(),
-      async (doc) => {
+      async (_changes, snapshot) => {
+        const doc = snapshot();
         if (fail) throw new Error("disk full");
         await saveState(file, doc);
       },
