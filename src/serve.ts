@@ -4,23 +4,13 @@
  */
 import { chown, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { TCPSocketListener } from "bun";
 import type { Action } from "./actions/action.ts";
-import { type ActionContext, compileRule } from "./actions/compile.ts";
-import { Router } from "./actions/router.ts";
-import { SpinRoom } from "./actions/spin.ts";
-import { formatAddress, isLoopback, type ListenAddress } from "./config/address.ts";
+import { formatAddress, isLoopback } from "./config/address.ts";
 import { type Config, ConfigError } from "./config/config.ts";
-import { DEFAULT_LIMITS, type HeadLimits } from "./http/limits.ts";
 import { log, setDebug } from "./log.ts";
 import { createManagementApp, startManagement } from "./management/index.ts";
-import { BackendPool } from "./proxy/backend-pool.ts";
-import type { ClientConnection, ListenerContext } from "./proxy/client-connection.ts";
-import { listen } from "./proxy/listener.ts";
-import { startSweep } from "./proxy/sweep.ts";
+import { startDataPlane } from "./proxy/data-plane.ts";
 import { RuleRegistry, type Save } from "./rules/registry.ts";
-import { RuleTable } from "./rules/table.ts";
-import { PageStore } from "./static/pages.ts";
 import { StatsBook } from "./stats/host-stats.ts";
 import { loadState, saveState } from "./store/state-file.ts";
 import { raiseOpenFilesLimit } from "./system/open-files.ts";
@@ -47,69 +37,34 @@ export async function serve(config: Config): Promise<Running> {
   const stats = new StatsBook();
   stats.restore(loaded.stats);
 
-  const limits: HeadLimits = {
-    maxRequestLine: config.maxRequestLine,
-    maxHeadSize: config.maxHeadSize,
-    maxHeaders: config.maxHeaders,
-  };
-  const pages = new PageStore(config.staticDir);
-  const pool = new BackendPool({ idleTimeout: config.idleTimeout, maxIdlePerBackend: 1024 });
-  const context: ActionContext = {
-    pages,
-    stats,
-    forward: {
-      pool,
-      connectTimeout: config.connectTimeout,
-      backendTimeout: config.backendTimeout,
-      timeoutPage: pages.builtin("timeout"),
-      // Backends are trusted more than clients, but a head must still fit in memory.
-      limits: { ...DEFAULT_LIMITS, maxHeadSize: Math.max(65536, limits.maxHeadSize) },
-    },
-    spin: null,
-  };
-  const table = new RuleTable<Action>((key, rule) => compileRule(context, key, rule));
-  const router = new Router(table, pages);
-  context.spin = new SpinRoom(router, pages.builtin("timeout"), config.maxSpinning, (listener) =>
-    table.onChange(listener),
-  );
   const save: Save = (_changes, snapshot) => saveState(config.stateFile, snapshot());
-  const registry = new RuleRegistry<Action>(table, stats, save, loaded.hosts);
+  const plane = startDataPlane(config, stats, { reusePort: false });
+  let registry: RuleRegistry<Action>;
+  try {
+    registry = new RuleRegistry<Action>(plane.table, stats, save, loaded.hosts);
+  } catch (error) {
+    await plane.stop(0);
+    throw error;
+  }
   log.info(
     `loaded ${registry.size} rules from ${config.stateFile}${loaded.fresh ? " (new file)" : ""}`,
   );
 
-  const connections = new Set<ClientConnection>();
-  const external: ListenerContext = {
-    internal: false,
-    router,
-    limits,
-    connections,
-    maxConnections: config.maxConnections,
-  };
-  const internal: ListenerContext = { ...external, internal: true };
-  const listeners: TCPSocketListener<ClientConnection>[] = [];
   const management: ReturnType<typeof startManagement> = [];
   try {
-    for (const address of config.bind)
-      listeners.push(bindOrExplain(address, external, "bind", "--bind"));
-    for (const address of config.bindInternal) {
-      listeners.push(bindOrExplain(address, internal, "bind_internal", "--bind-internal"));
-    }
     const app = createManagementApp({ registry, stats, token: config.managementToken });
     management.push(...startManagement(app, config.bindManagement));
   } catch (error) {
-    for (const listener of listeners) listener.stop(true);
-    for (const server of management) server.stop(true);
+    await plane.stop(0);
     throw error;
   }
   await dropPrivileges(config);
-  listeners.forEach((listener, i) => {
+  plane.listeners.forEach((listener, i) => {
     const trust = i < config.bind.length ? "" : " (trusted: bind_internal)";
     log.info(`listening on ${formatAddress(listener.hostname, listener.port)}${trust}`);
   });
   for (const server of management) log.info(`management API on ${server.url}`);
 
-  const stopSweep = startSweep(connections, pool, config);
   const statsTimer = setInterval(() => {
     registry
       .flush()
@@ -117,49 +72,17 @@ export async function serve(config: Config): Promise<Running> {
   }, STATS_SAVE_SECONDS * 1000);
   statsTimer.unref();
 
-  const bindCount = config.bind.length;
   return {
-    ports: {
-      bind: listeners.slice(0, bindCount).map((listener) => listener.port),
-      internal: listeners.slice(bindCount).map((listener) => listener.port),
-      management: management.map((server) => server.port ?? 0),
-    },
+    ports: { ...plane.ports, management: management.map((server) => server.port ?? 0) },
     registry,
     stats,
     async stop() {
-      for (const listener of listeners) listener.stop(false);
       for (const server of management) server.stop(true);
-      await drain(connections, config.shutdownGrace);
-      for (const connection of connections) connection.abort();
-      stopSweep();
+      await plane.stop(config.shutdownGrace);
       clearInterval(statsTimer);
-      pool.closeAll();
-      for (const listener of listeners) listener.stop(true);
       await registry.flush();
     },
   };
-}
-
-function bindOrExplain(
-  address: ListenAddress,
-  context: ListenerContext,
-  option: string,
-  flag: string,
-): TCPSocketListener<ClientConnection> {
-  try {
-    return listen(address, context);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === "EADDRINUSE"
-        ? "the address is in use"
-        : code === "EACCES"
-          ? "permission denied: ports below 1024 need root"
-          : code === "EADDRNOTAVAIL"
-            ? "no such address on this machine"
-            : (error as Error).message;
-    throw new ConfigError(`cannot listen on ${address.text} (${why}): change ${option} or ${flag}`);
-  }
 }
 
 /** Each client connection needs a descriptor; pooled backend connections are shared. */
@@ -189,16 +112,6 @@ function refuseOpenManagement(config: Config): void {
       "so anyone who can reach it could change every rule: set management_token " +
       "(or --management-token), or pass --insecure-management to accept the risk",
   );
-}
-
-/** Waits until every connection is between requests, or the grace period ends. */
-async function drain(connections: Set<ClientConnection>, graceSeconds: number): Promise<void> {
-  const deadline = performance.now() + graceSeconds * 1000;
-  while (performance.now() < deadline) {
-    for (const connection of connections) if (connection.idle) connection.close();
-    if (connections.size === 0) return;
-    await Bun.sleep(25);
-  }
 }
 
 async function dropPrivileges(config: Config): Promise<void> {

@@ -16,13 +16,20 @@ const TOO_MANY = simpleResponse(
   false,
 );
 
+/** `reusePort` works at run time but is missing from Bun.listen's option types. */
+type ListenOptions = import("bun").TCPSocketListenOptions<ClientConnection> & {
+  reusePort?: boolean;
+};
+
 export function listen(
   address: ListenAddress,
   context: ListenerContext,
+  reusePort = false,
 ): TCPSocketListener<ClientConnection> {
-  return Bun.listen<ClientConnection>({
+  const options: ListenOptions = {
     hostname: address.host,
     port: address.port,
+    reusePort,
     // A client may send its request and a FIN at once; it still gets its answer.
     allowHalfOpen: true,
     socket: {
@@ -48,7 +55,8 @@ export function listen(
       close: (socket) => socket.data?.onClosed(),
       error: (socket, error) => log.debug(`client ${socket.data?.clientAddress}: ${error.message}`),
     },
-  });
+  };
+  return Bun.listen<ClientConnection>(options);
 }
 
 /** Listening on `::` shows IPv4 clients as `::ffff:1.2.3.4`; forwarding headers want `1.2.3.4`. */

@@ -1,0 +1,139 @@
+/**
+ * The data plane of one process: the rule table the requests read, the
+ * listeners, the backend pool and the timeout sweep. A single process runs it
+ * beside the management API; with `workers`, each worker runs one of its own.
+ */
+import type { TCPSocketListener } from "bun";
+import type { Action } from "../actions/action.ts";
+import { type ActionContext, compileRule } from "../actions/compile.ts";
+import { Router } from "../actions/router.ts";
+import { SpinRoom } from "../actions/spin.ts";
+import type { ListenAddress } from "../config/address.ts";
+import { type Config, ConfigError } from "../config/config.ts";
+import { DEFAULT_LIMITS, type HeadLimits } from "../http/limits.ts";
+import { RuleTable } from "../rules/table.ts";
+import { PageStore } from "../static/pages.ts";
+import type { StatsBook } from "../stats/host-stats.ts";
+import { BackendPool } from "./backend-pool.ts";
+import type { ClientConnection, ListenerContext } from "./client-connection.ts";
+import { listen } from "./listener.ts";
+import { startSweep } from "./sweep.ts";
+
+export interface DataPlane {
+  readonly table: RuleTable<Action>;
+  /** Bound ports, in the order of the configured addresses (useful with port 0). */
+  readonly ports: { bind: number[]; internal: number[] };
+  readonly listeners: TCPSocketListener<ClientConnection>[];
+  /** Stops accepting, lets open requests finish within `graceSeconds`, closes the rest. */
+  stop(graceSeconds: number): Promise<void>;
+}
+
+export interface DataPlaneOptions {
+  /** Share each port with other processes (workers); the ports must then be fixed. */
+  reusePort: boolean;
+}
+
+export function startDataPlane(
+  config: Config,
+  stats: StatsBook,
+  options: DataPlaneOptions,
+): DataPlane {
+  const limits: HeadLimits = {
+    maxRequestLine: config.maxRequestLine,
+    maxHeadSize: config.maxHeadSize,
+    maxHeaders: config.maxHeaders,
+  };
+  const pages = new PageStore(config.staticDir);
+  const pool = new BackendPool({ idleTimeout: config.idleTimeout, maxIdlePerBackend: 1024 });
+  const context: ActionContext = {
+    pages,
+    stats,
+    forward: {
+      pool,
+      connectTimeout: config.connectTimeout,
+      backendTimeout: config.backendTimeout,
+      timeoutPage: pages.builtin("timeout"),
+      // Backends are trusted more than clients, but a head must still fit in memory.
+      limits: { ...DEFAULT_LIMITS, maxHeadSize: Math.max(65536, limits.maxHeadSize) },
+    },
+    spin: null,
+  };
+  const table = new RuleTable<Action>((key, rule) => compileRule(context, key, rule));
+  const router = new Router(table, pages);
+  context.spin = new SpinRoom(router, pages.builtin("timeout"), config.maxSpinning, (listener) =>
+    table.onChange(listener),
+  );
+
+  const connections = new Set<ClientConnection>();
+  const external: ListenerContext = {
+    internal: false,
+    router,
+    limits,
+    connections,
+    maxConnections: config.maxConnections,
+  };
+  const internal: ListenerContext = { ...external, internal: true };
+  const listeners: TCPSocketListener<ClientConnection>[] = [];
+  try {
+    for (const address of config.bind) {
+      listeners.push(bindOrExplain(address, external, options, "bind", "--bind"));
+    }
+    for (const address of config.bindInternal) {
+      listeners.push(bindOrExplain(address, internal, options, "bind_internal", "--bind-internal"));
+    }
+  } catch (error) {
+    for (const listener of listeners) listener.stop(true);
+    throw error;
+  }
+  const stopSweep = startSweep(connections, pool, config);
+  const bindCount = config.bind.length;
+  return {
+    table,
+    listeners,
+    ports: {
+      bind: listeners.slice(0, bindCount).map((listener) => listener.port),
+      internal: listeners.slice(bindCount).map((listener) => listener.port),
+    },
+    async stop(graceSeconds) {
+      for (const listener of listeners) listener.stop(false);
+      await drain(connections, graceSeconds);
+      for (const connection of connections) connection.abort();
+      stopSweep();
+      pool.closeAll();
+      for (const listener of listeners) listener.stop(true);
+    },
+  };
+}
+
+function bindOrExplain(
+  address: ListenAddress,
+  context: ListenerContext,
+  options: DataPlaneOptions,
+  option: string,
+  flag: string,
+): TCPSocketListener<ClientConnection> {
+  try {
+    return listen(address, context, options.reusePort);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === "EADDRINUSE"
+        ? "the address is in use"
+        : code === "EACCES"
+          ? "permission denied: ports below 1024 need root"
+          : code === "EADDRNOTAVAIL"
+            ? "no such address on this machine"
+            : (error as Error).message;
+    throw new ConfigError(`cannot listen on ${address.text} (${why}): change ${option} or ${flag}`);
+  }
+}
+
+/** Waits until every connection is between requests, or the grace period ends. */
+async function drain(connections: Set<ClientConnection>, graceSeconds: number): Promise<void> {
+  const deadline = performance.now() + graceSeconds * 1000;
+  while (performance.now() < deadline) {
+    for (const connection of connections) if (connection.idle) connection.close();
+    if (connections.size === 0) return;
+    await Bun.sleep(25);
+  }
+}
