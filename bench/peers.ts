@@ -54,8 +54,23 @@ function requireTool(name: string): string {
   return path;
 }
 
+const started: { name: string; child: Subprocess; log: LogWatch }[] = [];
+
 function peer(name: string, port: number, child: Subprocess, log: LogWatch): Peer {
+  started.push({ name, child, log });
   return { name, port, pid: child.pid, log, stop: () => stopTracked(child) };
+}
+
+/** Peers that exited before they were stopped, each with its exit and the end of its log. */
+export function unexpectedExits(): string[] {
+  return started
+    .filter(({ child }) => child.exitCode !== null || child.signalCode !== null)
+    .filter(({ child }) => !child.killed)
+    .map(({ name, child, log }) => {
+      const how =
+        child.signalCode !== null ? `signal ${child.signalCode}` : `code ${child.exitCode}`;
+      return `${name} (pid ${child.pid}) exited with ${how}; its log ends:\n${log.text().slice(-3000)}`;
+    });
 }
 
 /** Waits for the port, failing early (with the log) if the process exits first. */

@@ -97,25 +97,54 @@ function killAllNow(): void {
 }
 
 let installed = false;
+let stopping = false;
+const cleanups: (() => void)[] = [];
 
-/** On SIGINT/SIGTERM: stop every tracked process, then exit 130/143. */
+/** True once SIGINT/SIGTERM has arrived: errors after that are the stop's doing. */
+export function isStopping(): boolean {
+  return stopping;
+}
+
+/** Runs `cleanup` (synchronously) after the processes are stopped on a signal or exit. */
+export function onCleanup(cleanup: () => void): void {
+  cleanups.push(cleanup);
+}
+
+function runCleanups(): void {
+  while (cleanups.length > 0) {
+    try {
+      cleanups.pop()!();
+    } catch {
+      // Best effort: the process is ending.
+    }
+  }
+}
+
+/** On SIGINT/SIGTERM: stop every tracked process, clean up, then exit 130/143. */
 export function installSignalCleanup(): void {
   if (installed) return;
   installed = true;
   const onSignal = (signal: NodeJS.Signals, code: number) => {
+    if (stopping) return;
+    stopping = true;
     process.stderr.write(`\n${signal}: stopping the processes started by the benchmark\n`);
     const hardStop = setTimeout(() => {
       killAllNow();
+      runCleanups();
       process.exit(code);
     }, 5000);
     stopAll().finally(() => {
       clearTimeout(hardStop);
+      runCleanups();
       process.exit(code);
     });
   };
   process.on("SIGINT", () => onSignal("SIGINT", 130));
   process.on("SIGTERM", () => onSignal("SIGTERM", 143));
-  process.on("exit", killAllNow);
+  process.on("exit", () => {
+    killAllNow();
+    runCleanups();
+  });
 }
 
 /** Everything a process logged on stderr, and a way to wait for a line in it. */

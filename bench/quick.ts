@@ -36,7 +36,7 @@ export async function runQuick(options: BenchOptions, dir: string): Promise<numb
 
   if (result.requests === 0 || result.errors > 0) {
     console.log(`quick: FAILED: ${result.requests} requests served, ${result.errors} errors`);
-    console.error(mantrid.log.text());
+    console.error(mantrid.log.text().slice(-4000));
     return 1;
   }
   console.log(`quick: ok, ${result.requests} requests through mantrid, 0 errors`);

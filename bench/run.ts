@@ -3,13 +3,15 @@
  * the flags). Everything runs in a temp folder that is removed at the end, and
  * every process started here is stopped, by PID, however the run ends.
  */
+import { rmSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runFull } from "./full.ts";
 import { runHosts } from "./hosts.ts";
 import { type BenchOptions, parseOptions, USAGE } from "./options.ts";
-import { installSignalCleanup, stopAll } from "./processes.ts";
+import { unexpectedExits } from "./peers.ts";
+import { installSignalCleanup, isStopping, onCleanup, stopAll } from "./processes.ts";
 import { runQuick } from "./quick.ts";
 
 async function main(argv: string[]): Promise<number> {
@@ -28,12 +30,16 @@ async function main(argv: string[]): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), "mantrid-bench-"));
   // nginx workers may run as another user; they read files in here.
   await chmod(dir, 0o755);
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
   try {
     if (options.hosts !== undefined) return await runHosts(options, dir);
     if (options.quick) return await runQuick(options, dir);
     return await runFull(options, dir);
   } catch (error) {
-    console.error(`bench failed: ${(error as Error).message}`);
+    if (!isStopping()) {
+      console.error(`bench failed: ${(error as Error).message}`);
+      for (const exit of unexpectedExits()) console.error(exit);
+    }
     return 1;
   } finally {
     await stopAll();

@@ -7,6 +7,8 @@ export interface Row {
   target: string;
   rounds: number;
   requestsPerSecond: number;
+  /** (max - min) / median of req/s over the rounds, in percent: how noisy the cell is. */
+  spreadPercent: number;
   p50Ms: number;
   p99Ms: number;
   /** Payload MB/s (10^6 bytes): bodies sent for uploads, bytes read otherwise. */
@@ -23,11 +25,17 @@ function megabytesPerSecond(scenario: Scenario, run: LoadResult): number {
 }
 
 export function summarize(scenario: Scenario, target: string, runs: LoadResult[]): Row {
+  const perSecond = runs.map((run) => run.requestsPerSecond);
+  const middle = median(perSecond);
   return {
     scenario: scenario.name,
     target,
     rounds: runs.length,
-    requestsPerSecond: median(runs.map((run) => run.requestsPerSecond)),
+    requestsPerSecond: middle,
+    spreadPercent:
+      runs.length > 1 && middle > 0
+        ? ((Math.max(...perSecond) - Math.min(...perSecond)) / middle) * 100
+        : Number.NaN,
     p50Ms: median(runs.map((run) => run.p50Ms)),
     p99Ms: median(runs.map((run) => run.p99Ms)),
     megabytesPerSecond: median(runs.map((run) => megabytesPerSecond(scenario, run))),
@@ -62,7 +70,17 @@ function formatNumber(value: number, digits: number): string {
 /** The table as text: aligned columns, a blank line between scenarios. */
 export function formatTable(rows: Row[]): string {
   const ratioOf = ratios(rows);
-  const header = ["scenario", "target", "req/s", "p50", "p99", "MB/s", "errors", "mantrid/haproxy"];
+  const header = [
+    "scenario",
+    "target",
+    "req/s",
+    "spread",
+    "p50",
+    "p99",
+    "MB/s",
+    "errors",
+    "mantrid/haproxy",
+  ];
   const lines: string[][] = [];
   let previous: string | undefined;
   for (const row of rows) {
@@ -72,6 +90,7 @@ export function formatTable(rows: Row[]): string {
       previous === row.scenario ? "" : row.scenario,
       row.target,
       formatNumber(row.requestsPerSecond, 0),
+      Number.isFinite(row.spreadPercent) ? `${row.spreadPercent.toFixed(0)}%` : "-",
       formatMs(row.p50Ms),
       formatMs(row.p99Ms),
       formatNumber(row.megabytesPerSecond, 1),
@@ -80,7 +99,7 @@ export function formatTable(rows: Row[]): string {
     ]);
     previous = row.scenario;
   }
-  const numeric = [false, false, true, true, true, true, true, true];
+  const numeric = [false, false, true, true, true, true, true, true, true];
   const widths = header.map((title, column) =>
     Math.max(title.length, ...lines.map((line) => (line[column] ?? "").length)),
   );
@@ -96,6 +115,9 @@ export function formatTable(rows: Row[]): string {
     render(header),
     rule,
     ...lines.map((line) => (line.length === 0 ? "" : render(line))),
+    "",
+    "req/s, p50, p99, MB/s: medians over the rounds; spread: (max - min) / median of req/s;",
+    "MB/s: 10^6 bytes/s read by the client (for upload-1m: request bodies sent); errors: summed",
   ].join("\n");
 }
 

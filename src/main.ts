@@ -9,6 +9,8 @@ import { defineCommand, runMain } from "citty";
 import { clientCommand, runClient } from "./client/index.ts";
 import { runServe, serveCommand } from "./serve-command.ts";
 import { VERSION } from "./version.ts";
+import { WORKER_ENV } from "./workers/messages.ts";
+import { runWorker } from "./workers/worker.ts";
 
 const main = defineCommand({
   meta: {
@@ -21,6 +23,7 @@ const main = defineCommand({
 
 /** Which program this is: the client by name or by first word, else the server. */
 async function run(argv: string[], invokedAs: string): Promise<number> {
+  if (process.env[WORKER_ENV] === "1") return runWorker();
   if (invokedAs === "mantrid-client") return runClient(argv);
   if (argv[0] === "client") return runClient(argv.slice(1));
   if (argv.includes("--help") || argv.includes("-h") || argv[0] === "--version") {

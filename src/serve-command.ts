@@ -45,6 +45,10 @@ export const serveCommand = defineCommand({
       type: "string",
       description: "Folder of <type>.http pages (default /etc/mantrid/static/)",
     },
+    workers: {
+      type: "string",
+      description: "Processes sharing the listeners (default 1)",
+    },
     "management-token": {
       type: "string",
       description: "Require Authorization: Bearer <token> on the API",

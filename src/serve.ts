@@ -2,7 +2,7 @@
  * `mantrid serve`: load the rules, open the listeners and the management API,
  * drop privileges, and run until told to stop.
  */
-import { chown, mkdir } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Action } from "./actions/action.ts";
 import { formatAddress, isLoopback } from "./config/address.ts";
@@ -11,14 +11,19 @@ import { log, setDebug } from "./log.ts";
 import { createManagementApp, startManagement } from "./management/index.ts";
 import { startDataPlane } from "./proxy/data-plane.ts";
 import { RuleRegistry, type Save } from "./rules/registry.ts";
-import { StatsBook } from "./stats/host-stats.ts";
+import type { RuleSet } from "./rules/schema.ts";
+import { RuleTable } from "./rules/table.ts";
+import { StatsBook, sum } from "./stats/host-stats.ts";
 import { loadState, saveState } from "./store/state-file.ts";
 import { raiseOpenFilesLimit } from "./system/open-files.ts";
+import { resolvePorts } from "./system/ports.ts";
+import { dropPrivileges } from "./system/privileges.ts";
+import { WorkerPool } from "./workers/primary.ts";
 
 export interface Running {
   /** Bound ports, in the order of the configured addresses (useful with port 0). */
   readonly ports: { bind: number[]; internal: number[]; management: number[] };
-  readonly registry: RuleRegistry<Action>;
+  readonly registry: RuleRegistry<unknown>;
   readonly stats: StatsBook;
   /** Stops accepting, lets open requests finish within the grace period, saves the state. */
   stop(): Promise<void>;
@@ -38,50 +43,122 @@ export async function serve(config: Config): Promise<Running> {
   stats.restore(loaded.stats);
 
   const save: Save = (_changes, snapshot) => saveState(config.stateFile, snapshot());
-  const plane = startDataPlane(config, stats, { reusePort: false });
-  let registry: RuleRegistry<Action>;
-  try {
-    registry = new RuleRegistry<Action>(plane.table, stats, save, loaded.hosts);
-  } catch (error) {
-    await plane.stop(0);
-    throw error;
-  }
+  const traffic =
+    config.workers > 1
+      ? await startWorkers(config, stats, save, loaded.hosts)
+      : startInProcess(config, stats, save, loaded.hosts);
+  const { registry } = traffic;
   log.info(
     `loaded ${registry.size} rules from ${config.stateFile}${loaded.fresh ? " (new file)" : ""}`,
   );
 
   const management: ReturnType<typeof startManagement> = [];
   try {
-    const app = createManagementApp({ registry, stats, token: config.managementToken });
+    const app = createManagementApp({
+      registry,
+      stats,
+      token: config.managementToken,
+      refreshStats: traffic.refreshStats,
+    });
     management.push(...startManagement(app, config.bindManagement));
   } catch (error) {
-    await plane.stop(0);
+    await traffic.stop(0);
     throw error;
   }
   await dropPrivileges(config);
-  plane.listeners.forEach((listener, i) => {
-    const trust = i < config.bind.length ? "" : " (trusted: bind_internal)";
-    log.info(`listening on ${formatAddress(listener.hostname, listener.port)}${trust}`);
-  });
+  for (const line of traffic.describe()) log.info(line);
   for (const server of management) log.info(`management API on ${server.url}`);
 
+  const saveCounters = async () => {
+    await traffic.refreshStats?.();
+    await registry.flush();
+  };
   const statsTimer = setInterval(() => {
-    registry
-      .flush()
-      .catch((error) => log.warn(`cannot save counters: ${(error as Error).message}`));
+    saveCounters().catch((error) => log.warn(`cannot save counters: ${(error as Error).message}`));
   }, STATS_SAVE_SECONDS * 1000);
   statsTimer.unref();
 
   return {
-    ports: { ...plane.ports, management: management.map((server) => server.port ?? 0) },
+    ports: { ...traffic.ports, management: management.map((server) => server.port ?? 0) },
     registry,
     stats,
     async stop() {
       for (const server of management) server.stop(true);
-      await plane.stop(config.shutdownGrace);
+      await traffic.stop(config.shutdownGrace);
       clearInterval(statsTimer);
-      await registry.flush();
+      await saveCounters();
     },
+  };
+}
+
+/** Where requests are served: in this process, or in worker processes. */
+interface Traffic {
+  readonly registry: RuleRegistry<unknown>;
+  readonly ports: { bind: number[]; internal: number[] };
+  readonly refreshStats?: () => Promise<void>;
+  describe(): string[];
+  stop(graceSeconds: number): Promise<void>;
+}
+
+function startInProcess(config: Config, stats: StatsBook, save: Save, rules: RuleSet): Traffic {
+  const plane = startDataPlane(config, stats, { reusePort: false });
+  let registry: RuleRegistry<Action>;
+  try {
+    registry = new RuleRegistry<Action>(plane.table, stats, save, rules);
+  } catch (error) {
+    void plane.stop(0);
+    throw error;
+  }
+  return {
+    registry,
+    ports: plane.ports,
+    describe: () =>
+      plane.listeners.map((listener, i) => {
+        const trust = i < config.bind.length ? "" : " (trusted: bind_internal)";
+        return `listening on ${formatAddress(listener.hostname, listener.port)}${trust}`;
+      }),
+    stop: (graceSeconds) => plane.stop(graceSeconds),
+  };
+}
+
+async function startWorkers(
+  config: Config,
+  stats: StatsBook,
+  save: Save,
+  rules: RuleSet,
+): Promise<Traffic> {
+  // Port 0 must become one port that every worker shares.
+  const shared = resolvePorts(config);
+  const base = stats.toJSON();
+  const pool: WorkerPool = new WorkerPool(shared, () => registry.all());
+  const registry = new RuleRegistry<null>(
+    new RuleTable(() => null),
+    stats,
+    save,
+    rules,
+    (changes) => pool.publish(changes),
+  );
+  const ports = await pool.start().catch(async (error) => {
+    await pool.stop(0);
+    throw error;
+  });
+  return {
+    registry,
+    ports,
+    async refreshStats() {
+      const totals = await pool.stats();
+      for (const host of new Set([...Object.keys(base), ...Object.keys(totals)])) {
+        stats.set(host, sum(base[host], totals[host]));
+      }
+    },
+    describe: () => [
+      ...[...shared.bind, ...shared.bindInternal].map((address, i) => {
+        const trust = i < shared.bind.length ? "" : " (trusted: bind_internal)";
+        return `listening on ${formatAddress(address.host, address.port)}${trust}`;
+      }),
+      `${config.workers} workers: pids ${pool.pids.join(", ")}`,
+    ],
+    stop: (graceSeconds) => pool.stop(graceSeconds),
   };
 }
 
@@ -112,18 +189,4 @@ function refuseOpenManagement(config: Config): void {
       "so anyone who can reach it could change every rule: set management_token " +
       "(or --management-token), or pass --insecure-management to accept the risk",
   );
-}
-
-async function dropPrivileges(config: Config): Promise<void> {
-  if (config.uid === null && config.gid === null) return;
-  const uid = config.uid ?? process.getuid!();
-  const gid = config.gid ?? process.getgid!();
-  // The state file is rewritten by rename, so its folder must stay writable.
-  const folder = dirname(config.stateFile);
-  await chown(folder, uid, gid);
-  await chown(config.stateFile, uid, gid).catch(() => {});
-  process.setgroups?.([]);
-  if (config.gid !== null) process.setgid!(gid);
-  if (config.uid !== null) process.setuid!(uid);
-  log.info(`running as uid ${process.getuid!()} gid ${process.getgid!()}`);
 }

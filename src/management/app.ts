@@ -22,6 +22,8 @@ export interface ManagementDeps {
   token?: string | null;
   /** Largest accepted request body, in bytes. */
   bodyLimit?: number;
+  /** Brings `stats` up to date before it is read (workers keep their own counters). */
+  refreshStats?: () => Promise<void>;
 }
 
 export function createManagementApp(deps: ManagementDeps): Hono {
@@ -47,7 +49,7 @@ export function createManagementApp(deps: ManagementDeps): Hono {
 
   app.all("/", byMethod({ GET: (c) => c.json({ name: "mantrid", version: pkg.version }) }));
   const hostnames = hostnameHandler(deps.registry);
-  const stats = statsHandler(deps.registry, deps.stats);
+  const stats = statsHandler(deps.registry, deps.stats, deps.refreshStats);
   for (const path of ["/hostname", "/hostname/*"]) app.all(path, hostnames);
   for (const path of ["/stats", "/stats/*"]) app.all(path, stats);
   return app;

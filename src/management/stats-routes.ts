@@ -8,7 +8,11 @@ import { pathRest, withHost } from "./paths.ts";
 
 const ZERO: StatsRecord = new HostStats().toJSON();
 
-export function statsHandler(registry: RuleRegistry<unknown>, stats: StatsBook) {
+export function statsHandler(
+  registry: RuleRegistry<unknown>,
+  stats: StatsBook,
+  refresh?: () => Promise<void>,
+) {
   const all = byMethod({
     GET: (c) => {
       // A rule that has seen no traffic yet still shows, with zeros.
@@ -25,7 +29,8 @@ export function statsHandler(registry: RuleRegistry<unknown>, stats: StatsBook) 
     }),
   });
 
-  return (c: Context): Response | Promise<Response> => {
+  return async (c: Context): Promise<Response> => {
+    await refresh?.();
     const rest = pathRest(c, "/stats");
     return rest === null ? all(c) : one(c, rest);
   };

@@ -42,6 +42,8 @@ export class RuleRegistry<A> {
     private readonly stats: StatsBook,
     private readonly save: Save,
     initial: RuleSet,
+    /** Where else durable changes must apply before they are acknowledged (workers). */
+    private readonly publish: ((changes: readonly Change[]) => Promise<void>) | null = null,
   ) {
     this.durable = new Map(Object.entries(initial));
     this.latest = new Map(this.durable);
@@ -113,6 +115,7 @@ export class RuleRegistry<A> {
         continue;
       }
       this.durable = next;
+      if (this.publish !== null) await this.publish(batch.map((waiting) => waiting.change));
       for (const waiting of batch) this.applyToTable(waiting.change);
       for (const waiting of batch) waiting.resolve();
     }

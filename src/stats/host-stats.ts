@@ -41,6 +41,15 @@ export class StatsBook {
     return stats;
   }
 
+  /** Overwrites a hostname's counters (a primary summing its workers). */
+  set(host: string, record: StatsRecord): void {
+    const stats = this.of(host);
+    stats.open_requests = record.open_requests;
+    stats.completed_requests = record.completed_requests;
+    stats.bytes_sent = record.bytes_sent;
+    stats.bytes_received = record.bytes_received;
+  }
+
   get(host: string): HostStats | undefined {
     return this.byHost.get(host);
   }
@@ -65,4 +74,14 @@ export class StatsBook {
 
 function count(value: unknown): number {
   return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : 0;
+}
+
+/** The field-by-field sum of two records; a missing one counts as zeros. */
+export function sum(a: StatsRecord | undefined, b: StatsRecord | undefined): StatsRecord {
+  return {
+    open_requests: (a?.open_requests ?? 0) + (b?.open_requests ?? 0),
+    completed_requests: (a?.completed_requests ?? 0) + (b?.completed_requests ?? 0),
+    bytes_sent: (a?.bytes_sent ?? 0) + (b?.bytes_sent ?? 0),
+    bytes_received: (a?.bytes_received ?? 0) + (b?.bytes_received ?? 0),
+  };
 }

@@ -78,7 +78,9 @@ describe("routing per request", () => {
 
   test("an absolute-form target that agrees with Host is proxied", async () => {
     const connection = await connect(mantrid.port);
-    connection.send("GET http://Alpha.test:80/x HTTP/1.1\r\nHost: alpha.test\r\nConnection: close\r\n\r\n");
+    connection.send(
+      "GET http://Alpha.test:80/x HTTP/1.1\r\nHost: alpha.test\r\nConnection: close\r\n\r\n",
+    );
     const [response] = parseResponses(await connection.closed);
     expect(response!.body.toString()).toBe("alpha");
   });

@@ -7,6 +7,12 @@ import type { Subprocess } from "bun";
 
 export const BINARY = resolve(import.meta.dir, "../../dist/mantrid");
 
+/** Every process started here, killed when the test run ends, even after a failed test. */
+const started = new Set<Subprocess>();
+process.on("exit", () => {
+  for (const child of started) child.kill("SIGKILL");
+});
+
 export function ensureBinary(): string {
   if (!existsSync(BINARY)) {
     const build = Bun.spawnSync([process.execPath, "build.ts"], {
@@ -89,6 +95,8 @@ export async function startBinary(extraArgs: string[] = [], dir?: string): Promi
     ],
     { cwd: folder, stdin: "ignore", stdout: "ignore", stderr: "pipe" },
   );
+  started.add(child);
+  child.exited.then(() => started.delete(child));
   const log = watchLog(child.stderr);
   const listening = await log.match(/listening on [^\s]+:(\d+)/);
   const management = await log.match(/management API on (http:\/\/[^\s]+?)\/?\s/);

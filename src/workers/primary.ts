@@ -1,0 +1,238 @@
+/**
+ * The primary of `workers = N`: spawns N copies of this executable as workers,
+ * pushes every rule change to all of them (the API answers only once each live
+ * worker has applied it), sums their counters, and restarts a worker that dies
+ * while the others keep serving its share of the traffic.
+ */
+import type { Subprocess } from "bun";
+import type { Config } from "../config/config.ts";
+import { ConfigError } from "../config/config.ts";
+import { log } from "../log.ts";
+import type { Change } from "../rules/registry.ts";
+import { type RuleTriple, toTriple } from "../rules/schema.ts";
+import type { StatsRecord } from "../stats/host-stats.ts";
+import { type FromWorker, type ToWorker, type WireChange, WORKER_ENV } from "./messages.ts";
+
+interface Worker {
+  index: number;
+  process: Subprocess;
+  ready: boolean;
+  /** Requests (changes, stats) waiting for this worker's answer. */
+  waiting: Map<number, (message: FromWorker) => void>;
+  /** The last counters it reported, kept when it dies so totals never go back. */
+  lastStats: Record<string, StatsRecord>;
+}
+
+const RESTART_DELAY_MS = 200;
+const STATS_WAIT_MS = 1000;
+
+export class WorkerPool {
+  private readonly workers: (Worker | null)[];
+  private nextId = 1;
+  private stopping = false;
+  /** Counters of workers that have died: part of the totals for good. */
+  private readonly fallen = new Map<string, StatsRecord>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly rules: () => Record<string, RuleTriple>,
+  ) {
+    this.workers = Array.from({ length: config.workers }, () => null);
+  }
+
+  /** Starts every worker; resolves with the ports they share once all are serving. */
+  async start(): Promise<{ bind: number[]; internal: number[] }> {
+    const ready = await Promise.all(this.workers.map((_, index) => this.spawn(index)));
+    return ready[0]!;
+  }
+
+  get pids(): number[] {
+    return this.workers.flatMap((worker) => (worker ? [worker.process.pid] : []));
+  }
+
+  /** Applies a durable batch in every live worker; resolves when all have. */
+  async publish(changes: readonly Change[]): Promise<void> {
+    const wire = changes.flatMap(toWire);
+    if (wire.length === 0) return;
+    await Promise.all(
+      this.live().map((worker) =>
+        this.ask(worker, (id) => ({ type: "changes", id, changes: wire })),
+      ),
+    );
+  }
+
+  /** Every host's counters: the live workers' plus those of workers that died. */
+  async stats(): Promise<Record<string, StatsRecord>> {
+    const replies = await Promise.all(
+      this.live().map((worker) =>
+        Promise.race([
+          this.ask(worker, (id) => ({ type: "stats", id })).then((reply) => {
+            if (reply.type === "stats") worker.lastStats = reply.stats;
+            return worker.lastStats;
+          }),
+          Bun.sleep(STATS_WAIT_MS).then(() => worker.lastStats),
+        ]),
+      ),
+    );
+    const total = new Map(this.fallen);
+    for (const reply of replies) add(total, reply, true);
+    return Object.fromEntries(total);
+  }
+
+  /** Lets each worker finish its requests, collects its last counters, then lets it go. */
+  async stop(graceSeconds: number): Promise<void> {
+    this.stopping = true;
+    await Promise.all(
+      this.live().map(async (worker) => {
+        const kill = setTimeout(() => worker.process.kill("SIGKILL"), (graceSeconds + 2) * 1000);
+        const reply = await this.ask(worker, (id) => ({ type: "stop", id, graceSeconds }));
+        // Counted here, not on exit: the exit event may come after the caller moves on.
+        add(this.fallen, reply.type === "stats" ? reply.stats : worker.lastStats, false);
+        worker.lastStats = {};
+        worker.ready = false;
+        try {
+          worker.process.disconnect();
+        } catch {
+          // Already gone.
+        }
+        await worker.process.exited;
+        clearTimeout(kill);
+      }),
+    );
+  }
+
+  private live(): Worker[] {
+    return this.workers.filter((worker): worker is Worker => worker?.ready === true);
+  }
+
+  private ask(worker: Worker, build: (id: number) => ToWorker): Promise<FromWorker> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      worker.waiting.set(id, resolve);
+      try {
+        worker.process.send(build(id));
+      } catch {
+        // It died between our look and the send: its exit handler answers for it.
+        worker.waiting.delete(id);
+        resolve({ type: "applied", id });
+      }
+    });
+  }
+
+  private spawn(index: number): Promise<{ bind: number[]; internal: number[] }> {
+    const { promise, resolve, reject } = Promise.withResolvers<{
+      bind: number[];
+      internal: number[];
+    }>();
+    const worker: Worker = {
+      index,
+      ready: false,
+      waiting: new Map(),
+      lastStats: {},
+      process: Bun.spawn(workerCommand(), {
+        env: { ...process.env, [WORKER_ENV]: "1" },
+        stdin: "ignore",
+        stdout: "inherit",
+        stderr: "inherit",
+        serialization: "json",
+        ipc: (message: FromWorker) => {
+          if (message.type === "ready") {
+            worker.ready = true;
+            resolve(message.ports);
+          } else if (message.type === "failed") {
+            reject(new ConfigError(message.message));
+          } else {
+            const answer = worker.waiting.get(message.id);
+            worker.waiting.delete(message.id);
+            answer?.(message);
+          }
+        },
+        onExit: (_process, code, signal) =>
+          this.exited(worker, code, signal === null ? null : String(signal), reject),
+      }),
+    };
+    this.workers[index] = worker;
+    worker.process.send({
+      type: "start",
+      config: this.config,
+      rules: this.rules(),
+    } satisfies ToWorker);
+    log.info(`worker ${index + 1} started (pid ${worker.process.pid})`);
+    return promise;
+  }
+
+  private exited(
+    worker: Worker,
+    code: number | null,
+    signal: string | null,
+    rejectStart: (error: Error) => void,
+  ): void {
+    const wasReady = worker.ready || this.stopping;
+    worker.ready = false;
+    add(this.fallen, worker.lastStats, false);
+    // Nothing more will come from it: whoever waits on it waits no longer.
+    for (const answer of worker.waiting.values()) answer({ type: "applied", id: 0 });
+    worker.waiting.clear();
+    if (this.workers[worker.index] === worker) this.workers[worker.index] = null;
+    if (this.stopping) return;
+    if (!wasReady)
+      return rejectStart(new ConfigError(`worker ${worker.index + 1} exited while starting`));
+    log.warn(
+      `worker ${worker.index + 1} (pid ${worker.process.pid}) exited (${signal ?? `code ${code}`}); restarting it`,
+    );
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.spawn(worker.index).then(
+        () => log.info(`worker ${worker.index + 1} restarted`),
+        (error) =>
+          log.error(`worker ${worker.index + 1} could not restart: ${(error as Error).message}`),
+      );
+    }, RESTART_DELAY_MS);
+  }
+}
+
+/** The same executable again: compiled, it is the binary; from source, Bun and the entry file. */
+function workerCommand(): string[] {
+  const compiled = Bun.main.startsWith("/$bunfs/") || Bun.main.startsWith("B:/~BUN/");
+  return compiled ? [process.execPath] : [process.execPath, Bun.main];
+}
+
+function toWire(change: Change): WireChange[] {
+  switch (change.kind) {
+    case "set":
+      return [{ kind: "set", key: change.key, rule: toTriple(change.rule) }];
+    case "delete":
+      return [{ kind: "delete", key: change.key }];
+    case "replace":
+      return [
+        {
+          kind: "replace",
+          rules: Object.fromEntries(Object.entries(change.rules).map(([k, r]) => [k, toTriple(r)])),
+        },
+      ];
+    case "none":
+      return [];
+  }
+}
+
+function add(
+  total: Map<string, StatsRecord>,
+  stats: Record<string, StatsRecord>,
+  countOpen: boolean,
+): void {
+  for (const [host, record] of Object.entries(stats)) {
+    const sum = total.get(host) ?? {
+      open_requests: 0,
+      completed_requests: 0,
+      bytes_sent: 0,
+      bytes_received: 0,
+    };
+    total.set(host, {
+      // A dead worker's open requests are gone with it.
+      open_requests: sum.open_requests + (countOpen ? record.open_requests : 0),
+      completed_requests: sum.completed_requests + record.completed_requests,
+      bytes_sent: sum.bytes_sent + record.bytes_sent,
+      bytes_received: sum.bytes_received + record.bytes_received,
+    });
+  }
+}

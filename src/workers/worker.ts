@@ -1,0 +1,74 @@
+/**
+ * A worker: one data plane on ports shared with its siblings (SO_REUSEPORT),
+ * its rules pushed by the primary, which owns the state file and the API.
+ * A worker whose primary goes away exits, so a killed primary leaves no orphans.
+ */
+import { ConfigError } from "../config/config.ts";
+import { log, setDebug } from "../log.ts";
+import { type DataPlane, startDataPlane } from "../proxy/data-plane.ts";
+import { parseRule, parseRuleSet } from "../rules/schema.ts";
+import { StatsBook } from "../stats/host-stats.ts";
+import { dropPrivileges } from "../system/privileges.ts";
+import type { FromWorker, ToWorker, WireChange } from "./messages.ts";
+
+export function runWorker(): Promise<number> {
+  const send = (message: FromWorker) => process.send?.(message);
+  const stats = new StatsBook();
+  let plane: DataPlane | null = null;
+  const { promise, resolve } = Promise.withResolvers<number>();
+  process.on("disconnect", () => resolve(0));
+  process.on("SIGINT", () => {}); // the primary decides when workers stop
+  process.on("SIGTERM", () => {});
+  process.on("message", async (message: ToWorker) => {
+    switch (message.type) {
+      case "start":
+        try {
+          setDebug(message.config.debug);
+          plane = startDataPlane(message.config, stats, { reusePort: true });
+          const parsed = parseRuleSet(message.rules);
+          if (parsed.ok) plane.table.replaceAll(parsed.value);
+          await dropPrivileges(message.config);
+          send({ type: "ready", ports: plane.ports });
+        } catch (error) {
+          send({
+            type: "failed",
+            message: error instanceof ConfigError ? error.message : String(error),
+          });
+          resolve(1);
+        }
+        return;
+      case "changes":
+        if (plane) for (const change of message.changes) apply(plane, change);
+        send({ type: "applied", id: message.id });
+        return;
+      case "stats":
+        send({ type: "stats", id: message.id, stats: stats.toJSON() });
+        return;
+      case "stop":
+        await plane?.stop(message.graceSeconds);
+        // The primary disconnects once it has these, and the worker then exits.
+        send({ type: "stats", id: message.id, stats: stats.toJSON() });
+        return;
+    }
+  });
+  return promise;
+}
+
+function apply(plane: DataPlane, change: WireChange): void {
+  switch (change.kind) {
+    case "set": {
+      const parsed = parseRule(change.rule);
+      if (parsed.ok) plane.table.set(change.key, parsed.value);
+      else log.error(`worker: refused rule for ${change.key}`);
+      return;
+    }
+    case "delete":
+      plane.table.delete(change.key);
+      return;
+    case "replace": {
+      const parsed = parseRuleSet(change.rules);
+      if (parsed.ok) plane.table.replaceAll(parsed.value);
+      return;
+    }
+  }
+}
