@@ -103,7 +103,10 @@ ${nginxHttpCommon(dir, "nginx-proxy")}  upstream backend {
 `;
 }
 
-/** HAProxy in HTTP mode, one thread, reusing backend connections. */
+/**
+ * HAProxy in HTTP mode, one thread, reusing backend connections. Its buffers
+ * stay at their default (tune.bufsize 16k), as nginx's request-body buffer does.
+ */
 export function haproxyConfig(port: number, backendPort: number): string {
   return `global
   maxconn 9000

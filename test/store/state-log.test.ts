@@ -1,0 +1,312 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { appendFile, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Change } from "../../src/rules/registry.ts";
+import { parseRule, type Rule, type RuleTriple, toTriple } from "../../src/rules/schema.ts";
+import { StateFileError } from "../../src/store/state-file.ts";
+import { openStateStore, type StateStore, type StoreOptions } from "../../src/store/state-log.ts";
+
+let dir: string;
+let file: string;
+let stores: StateStore[];
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "mantrid-log-"));
+  file = join(dir, "state.json");
+  stores = [];
+});
+afterEach(async () => {
+  for (const store of stores) await store.close().catch(() => {});
+  await rm(dir, { recursive: true, force: true });
+});
+
+function rule(code: number): Rule {
+  const parsed = parseRule(["empty", { code }, false]);
+  if (!parsed.ok) throw new Error("bad rule");
+  return parsed.value;
+}
+
+async function open(path = file, options: StoreOptions = {}): Promise<StateStore> {
+  const store = await openStateStore(path, options);
+  stores.push(store);
+  return store;
+}
+
+/** The registry's side: the durable rules, a snapshot per batch, counters. */
+function writer(store: StateStore, initial: Record<string, Rule> = store.loaded.hosts) {
+  let rules = new Map(Object.entries(initial));
+  const stats: Record<string, { completed_requests: number }> = {};
+  return {
+    stats,
+    async save(...changes: Change[]): Promise<void> {
+      const next = new Map(rules);
+      for (const change of changes) {
+        if (change.kind === "set") next.set(change.key, change.rule);
+        if (change.kind === "delete") next.delete(change.key);
+        if (change.kind === "replace") {
+          next.clear();
+          for (const [key, value] of Object.entries(change.rules)) next.set(key, value);
+        }
+      }
+      const counters = structuredClone(stats);
+      await store.save(changes, () => ({ hosts: triples(next), stats: counters as never }));
+      rules = next;
+    },
+    set: (key: string, code: number): Change => ({ kind: "set", key, rule: rule(code) }),
+  };
+}
+
+function triples(rules: Map<string, Rule> | Record<string, Rule>): Record<string, RuleTriple> {
+  const out: Record<string, RuleTriple> = {};
+  for (const [key, value] of rules instanceof Map ? rules : Object.entries(rules)) {
+    out[key] = toTriple(value);
+  }
+  return out;
+}
+
+/** What a fresh process would load from `path`, as code per host. */
+async function codes(path = file): Promise<Record<string, unknown>> {
+  const store = await open(path);
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(store.loaded.hosts)) out[key] = value.options.code;
+  return out;
+}
+
+const lines = async (path: string) => (await readFile(path, "utf8")).split("\n").filter(Boolean);
+const logOf = async () => `${file}.${JSON.parse(await readFile(file, "utf8")).log}.log`;
+
+describe("saving and loading", () => {
+  test("set, delete and replace survive a reopen; the snapshot is written once, then appended to", async () => {
+    const store = await open();
+    expect(store.loaded).toEqual({ hosts: {}, stats: {}, fresh: true });
+    const w = writer(store);
+    await w.save(w.set("a.test", 201));
+    const snapshot = await readFile(file, "utf8");
+    expect(JSON.parse(snapshot)).toMatchObject({
+      hosts: { "a.test": ["empty", { code: 201 }, false] },
+    });
+    await w.save(w.set("b.test", 202));
+    await w.save(w.set("c.test", 203), { kind: "delete", key: "a.test" });
+    expect(await readFile(file, "utf8")).toBe(snapshot);
+    expect(await codes()).toEqual({ "b.test": 202, "c.test": 203 });
+    await w.save({ kind: "replace", rules: { "r.test": rule(210) } }, w.set("s.test", 211));
+    expect(await codes()).toEqual({ "r.test": 210, "s.test": 211 });
+    expect(await lines(await logOf())).toHaveLength(3);
+  });
+
+  test("a file in the original format loads as before, then gets a log", async () => {
+    const original = {
+      hosts: { "old.test": ["empty", { code: 204 }, false] },
+      stats: {
+        "old.test": { open_requests: 1, completed_requests: 7, bytes_sent: 1, bytes_received: 2 },
+      },
+    };
+    await writeFile(file, JSON.stringify(original));
+    const store = await open();
+    expect(store.loaded.stats).toEqual(original.stats);
+    expect(await readFile(file, "utf8")).toBe(JSON.stringify(original));
+    const w = writer(store);
+    await w.save(w.set("new.test", 205));
+    const converted = JSON.parse(await readFile(file, "utf8"));
+    expect(converted.log).toMatch(/^[0-9a-z]+$/);
+    expect(Object.keys(converted.hosts)).toEqual(["old.test", "new.test"]);
+    await w.save(w.set("newer.test", 206));
+    expect(await codes()).toEqual({ "old.test": 204, "new.test": 205, "newer.test": 206 });
+  });
+
+  test("a batch of many changes is one line, written by one append", async () => {
+    const store = await open();
+    const w = writer(store);
+    await w.save(w.set("first.test", 200));
+    const changes = Array.from({ length: 500 }, (_, i) => w.set(`h${i}.test`, 200 + (i % 300)));
+    await w.save(...changes, { kind: "delete", key: "first.test" });
+    const [line] = await lines(await logOf());
+    expect(await lines(await logOf())).toHaveLength(1);
+    expect(JSON.parse(line!.slice(9))).toHaveLength(501);
+    expect(store.status.changes).toBe(501);
+    expect(Object.keys(await codes())).toHaveLength(500);
+  });
+});
+
+describe("damage", () => {
+  async function threeBatches(): Promise<string> {
+    const w = writer(await open());
+    await w.save(w.set("a.test", 201)); // the first save writes the snapshot
+    await w.save(w.set("b.test", 202));
+    await w.save(w.set("c.test", 203));
+    await w.save(w.set("d.test", 204));
+    return logOf();
+  }
+
+  for (const [name, tail] of [
+    ["half a line", (line: string) => line.slice(0, line.length / 2)],
+    ["a whole line that fails its check", (line: string) => line.replace("205", "206")],
+    ["zeros where the last write should be", (line: string) => "\0".repeat(line.length)],
+  ] as const) {
+    test(`a torn last record (${name}) is left out and cut off`, async () => {
+      const log = await threeBatches();
+      const good = await readFile(log);
+      const whole = `${(await lines(log))[2]!.replace("d.test", "e.test").replace("204", "205")}\n`;
+      await appendFile(log, tail(whole));
+      expect(await codes()).toEqual({ "a.test": 201, "b.test": 202, "c.test": 203, "d.test": 204 });
+      expect(await readFile(log)).toEqual(good);
+    });
+  }
+
+  test("a damaged record before the last stops the load, and nothing is touched", async () => {
+    const log = await threeBatches();
+    const damaged = (await readFile(log, "utf8")).replace("203", "209");
+    await writeFile(log, damaged);
+    const snapshot = await readFile(file, "utf8");
+    await expect(openStateStore(file)).rejects.toThrow(/record 2 .* fails its check/);
+    expect(await readFile(log, "utf8")).toBe(damaged);
+    expect(await readFile(file, "utf8")).toBe(snapshot);
+  });
+
+  test("an invalid rule in a sound record, or a missing log, stops the load", async () => {
+    const log = await threeBatches();
+    const json = '[{"set":"x.test","rule":["empty",{"code":"x"},false]}]';
+    await appendFile(log, `${Bun.hash.crc32(json).toString(16).padStart(8, "0")} ${json}\n`);
+    await expect(openStateStore(file)).rejects.toThrow(
+      /record 4: invalid rule for x.test at options\/code/,
+    );
+    await rm(log);
+    await expect(openStateStore(file)).rejects.toThrow(StateFileError);
+    await expect(openStateStore(file)).rejects.toThrow(/which is missing/);
+  });
+});
+
+describe("compaction", () => {
+  test("a crash at any step loads the acknowledged state; batches during it are not held up", async () => {
+    const live = join(dir, "live");
+    await mkdir(live);
+    const crashes: { step: string; folder: string; expected: Record<string, number> }[] = [];
+    const acknowledged: Record<string, number> = {};
+    const copy = async (step: string) => {
+      const folder = join(dir, `crash-${crashes.length}`);
+      await cp(live, folder, { recursive: true });
+      crashes.push({ step, folder, expected: { ...acknowledged } });
+    };
+    let finished!: () => void;
+    const done = new Promise<void>((resolve) => {
+      finished = resolve;
+    });
+    const store = await open(join(live, "state.json"), {
+      compactAfterChanges: 3,
+      onCompaction: async (step) => {
+        if (!("a.test" in acknowledged)) return; // the first save's, which makes the snapshot
+        await copy(step);
+        if (step === "snapshot-written") {
+          // Only the switch-over waits for appends, so these resolve meanwhile.
+          await w.save(w.set("during.test", 230));
+          acknowledged["during.test"] = 230;
+          await w.save({ kind: "delete", key: "a.test" });
+          delete acknowledged["a.test"];
+          await copy("snapshot-written, two batches later");
+        }
+        if (step === "done") finished();
+      },
+    });
+    const w = writer(store);
+    for (const [i, host] of ["a", "b", "c", "d", "e"].entries()) {
+      await w.save(w.set(`${host}.test`, 201 + i));
+      acknowledged[`${host}.test`] = 201 + i;
+    }
+    await done;
+    expect(crashes.map((crash) => crash.step)).toEqual([
+      "snapshot-written",
+      "snapshot-written, two batches later",
+      "log-ready",
+      "renamed",
+      "done",
+    ]);
+    for (const crash of crashes) {
+      const loaded = await codes(join(crash.folder, "state.json"));
+      expect({ step: crash.step, loaded }).toEqual({ step: crash.step, loaded: crash.expected });
+      // Leftovers (the other log, the temp file) are gone once it is open.
+      expect(await readdir(crash.folder)).toHaveLength(2);
+    }
+    await w.save(w.set("after.test", 240));
+    expect(await codes(join(live, "state.json"))).toEqual({ ...acknowledged, "after.test": 240 });
+    expect(await readdir(live)).toHaveLength(2);
+  });
+
+  for (const step of ["snapshot-written", "log-ready"] as const) {
+    test(`a compaction that fails at ${step} leaves the old pair in use`, async () => {
+      let failures = 0;
+      let armed = false;
+      const store = await open(file, {
+        compactAfterChanges: 1,
+        onCompaction: (at) => {
+          if (armed && at === step && failures++ === 0) throw new Error("disk full");
+        },
+      });
+      const w = writer(store);
+      await w.save(w.set("a.test", 201));
+      armed = true;
+      await w.save(w.set("b.test", 202));
+      await w.save(w.set("c.test", 203));
+      await Bun.sleep(50);
+      await w.save(w.set("d.test", 204));
+      expect(failures).toBe(1);
+      expect(await codes()).toEqual({ "a.test": 201, "b.test": 202, "c.test": 203, "d.test": 204 });
+    });
+  }
+
+  test("logs and temp files left by an interrupted compaction are ignored, then removed", async () => {
+    const w = writer(await open());
+    await w.save(w.set("a.test", 201));
+    await writeFile(`${file}.zzzz.log`, "not a log\n");
+    await writeFile(join(dir, ".state.json.1234.tmp"), "{");
+    expect(await codes()).toEqual({ "a.test": 201 });
+    expect((await readdir(dir)).sort()).toEqual(
+      ["state.json", (await logOf()).slice(dir.length + 1)].sort(),
+    );
+  });
+
+  test("a counters save rewrites a small snapshot, or logs them for a large one", async () => {
+    for (const rewriteOnFlushBytes of [undefined, 0]) {
+      await rm(file, { force: true });
+      const store = await open(file, { rewriteOnFlushBytes });
+      const w = writer(store);
+      await w.save(w.set("a.test", 201));
+      await w.save(w.set("b.test", 202));
+      w.stats["a.test"] = { completed_requests: 5 };
+      await w.save({ kind: "none" });
+      const snapshot = JSON.parse(await readFile(file, "utf8"));
+      expect(snapshot.stats["a.test"] !== undefined).toBe(rewriteOnFlushBytes === undefined);
+      expect((await open()).loaded.stats).toEqual({ "a.test": { completed_requests: 5 } });
+      const before = await readFile(await logOf());
+      await w.save({ kind: "none" });
+      expect(await readFile(await logOf())).toEqual(before);
+    }
+  });
+});
+
+test("200,000 rules: load, one change, reopen", async () => {
+  const hosts: Record<string, RuleTriple> = {};
+  for (let i = 0; i < 200_000; i++)
+    hosts[`h${i}.example.com`] = ["empty", { code: 200 + (i % 300) }, false];
+  const store = await open(file, {});
+  await writer(store).save({
+    kind: "replace",
+    rules: await (async () => {
+      const parsed = (await import("../../src/rules/schema.ts")).parseRuleSet(hosts);
+      if (!parsed.ok) throw new Error("bad rules");
+      return parsed.value;
+    })(),
+  });
+  const reopened = await open();
+  expect(Object.keys(reopened.loaded.hosts)).toHaveLength(200_000);
+  const snapshot = await readFile(file, "utf8");
+  await writer(reopened).save(writer(reopened).set("h7.example.com", 599), {
+    kind: "delete",
+    key: "h8.example.com",
+  });
+  expect(await readFile(file, "utf8")).toBe(snapshot);
+  const loaded = (await open()).loaded.hosts;
+  expect(Object.keys(loaded)).toHaveLength(199_999);
+  expect(loaded["h7.example.com"]?.options).toEqual({ code: 599 });
+  expect(loaded["h8.example.com"]).toBeUndefined();
+  expect(loaded["h199999.example.com"]?.options).toEqual({ code: 200 + (199_999 % 300) });
+});
