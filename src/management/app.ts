@@ -12,8 +12,8 @@ import { hostnameHandler } from "./hostname-routes.ts";
 import { byMethod } from "./methods.ts";
 import { statsHandler } from "./stats-routes.ts";
 
-/** Large enough for tens of thousands of rules, small enough not to exhaust memory. */
-export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
+/** Large enough for a million rules in one `PUT /hostname/` (about 70 MB of JSON). */
+export const DEFAULT_BODY_LIMIT = 256 * 1024 * 1024;
 
 export interface ManagementDeps {
   registry: RuleRegistry<unknown>;

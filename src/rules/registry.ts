@@ -100,13 +100,13 @@ export class RuleRegistry<A> {
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0);
-      const next = new Map(this.durable);
-      for (const waiting of batch) apply(next, waiting.change);
+      const changes = batch.map((waiting) => waiting.change);
       try {
-        await this.save(
-          batch.map((waiting) => waiting.change),
-          () => ({ hosts: triples(next), stats: this.stats.toJSON() }),
-        );
+        // The whole state is built only if the store asks for it (a rewrite or compaction).
+        await this.save(changes, () => ({
+          hosts: triplesAfter(this.durable, changes),
+          stats: this.stats.toJSON(),
+        }));
       } catch (error) {
         // Nothing of this batch is on disk: forget it, keep what still waits.
         this.latest = new Map(this.durable);
@@ -114,9 +114,9 @@ export class RuleRegistry<A> {
         for (const waiting of batch) waiting.reject(error);
         continue;
       }
-      this.durable = next;
-      if (this.publish !== null) await this.publish(batch.map((waiting) => waiting.change));
-      for (const waiting of batch) this.applyToTable(waiting.change);
+      for (const change of changes) apply(this.durable, change);
+      if (this.publish !== null) await this.publish(changes);
+      for (const change of changes) this.applyToTable(change);
       for (const waiting of batch) waiting.resolve();
     }
     this.writing = null;
@@ -156,8 +156,20 @@ function apply(rules: Map<string, Rule>, change: Change): void {
   }
 }
 
-function triples(rules: Map<string, Rule>): Record<string, RuleTriple> {
-  const out: Record<string, RuleTriple> = {};
+/** The stored form of `rules` with `changes` applied, leaving `rules` as it is. */
+function triplesAfter(
+  rules: Map<string, Rule>,
+  changes: readonly Change[],
+): Record<string, RuleTriple> {
+  let out: Record<string, RuleTriple> = {};
   for (const [key, rule] of rules) out[key] = toTriple(rule);
+  for (const change of changes) {
+    if (change.kind === "set") out[change.key] = toTriple(change.rule);
+    else if (change.kind === "delete") delete out[change.key];
+    else if (change.kind === "replace") {
+      out = {};
+      for (const [key, rule] of Object.entries(change.rules)) out[key] = toTriple(rule);
+    }
+  }
   return out;
 }

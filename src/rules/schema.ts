@@ -230,8 +230,7 @@ export const Rule = v.pipe(
 export type Rule = v.InferOutput<typeof Rule>;
 export type RuleTriple = [ActionName, Record<string, unknown>, boolean];
 
-/** The whole rule set: hostname → rule. */
-export const RuleSet = v.record(Hostname, Rule);
+/** The whole rule set: hostname → rule (validated by `parseRuleSet`). */
 export type RuleSet = Record<string, Rule>;
 
 /** Back to the stored, original form. */
@@ -283,15 +282,37 @@ export function parseHostname(input: unknown): Parsed<string> {
     : { ok: false, problems: problems(result.issues) };
 }
 
+/**
+ * A whole rule set, validated rule by rule with the schemas above. Large sets
+ * repeat the same few rules under many names (a million hosts on a handful of
+ * backend pools), so each distinct rule is validated once and its result
+ * shared: loading a million rules then costs a JSON key per rule, not a full
+ * validation.
+ */
 export function parseRuleSet(input: unknown): Parsed<RuleSet> {
-  if (Array.isArray(input)) {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
     return {
       ok: false,
       problems: [{ path: [], message: "a rule set is an object of hostname: rule" }],
     };
   }
-  const result = v.safeParse(RuleSet, input);
-  return result.success
-    ? { ok: true, value: result.output }
-    : { ok: false, problems: problems(result.issues).map((p) => nameTriple(p, 1)) };
+  const seen = new Map<string, Parsed<Rule>>();
+  const out: RuleSet = {};
+  const found: Problem[] = [];
+  for (const [name, triple] of Object.entries(input)) {
+    const host = v.safeParse(Hostname, name);
+    if (!host.success) {
+      for (const problem of problems(host.issues)) found.push({ ...problem, path: [name] });
+      continue;
+    }
+    const key = JSON.stringify(triple);
+    let rule = seen.get(key);
+    if (rule === undefined) {
+      rule = parseRule(triple);
+      seen.set(key, rule);
+    }
+    if (rule.ok) out[host.output] = rule.value;
+    else for (const problem of rule.problems) found.push({ ...problem, path: [name, ...problem.path] });
+  }
+  return found.length === 0 ? { ok: true, value: out } : { ok: false, problems: found };
 }
