@@ -7,6 +7,7 @@
 import type { Socket } from "bun";
 import { log } from "../log.ts";
 import { BackendConnection } from "./backend-connection.ts";
+import { clock } from "./clock.ts";
 
 export interface PoolOptions {
   /** Seconds an idle pooled connection may wait for its next request. */
@@ -45,7 +46,7 @@ export class BackendPool {
       connection.close();
       return;
     }
-    connection.idleSince = performance.now();
+    connection.idleSince = clock.now;
     list.push(connection);
   }
 

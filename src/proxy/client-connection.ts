@@ -27,6 +27,7 @@ import { simpleResponse } from "../http/response-writer.ts";
 import { canonicalHost } from "../rules/host.ts";
 import type { Protocol } from "../rules/table.ts";
 import type { HostStats } from "../stats/host-stats.ts";
+import { clock } from "./clock.ts";
 import type { Forward } from "./forward.ts";
 import { WriteQueue } from "./write-queue.ts";
 
@@ -68,7 +69,7 @@ export class ClientConnection implements Exchange {
   private deadlineHandler: (() => void) | null = null;
   /** When a partial head first arrived (0: none pending); read by the timeout sweep. */
   headStartedAt = 0;
-  lastActiveAt = performance.now();
+  lastActiveAt = clock.now;
 
   private phase = HEAD;
   private input: Buffer | null = null;
@@ -112,7 +113,7 @@ export class ClientConnection implements Exchange {
   // --- socket events -------------------------------------------------------
 
   onData(chunk: Buffer): void {
-    this.lastActiveAt = performance.now();
+    this.lastActiveAt = clock.now;
     if (this.phase === UPGRADED) {
       if (this.stats) this.stats.bytes_received += chunk.length;
       if (!this.upgradeSink!(chunk)) this.pauseReading();
@@ -197,7 +198,7 @@ export class ClientConnection implements Exchange {
         const result = parseRequestHead(input, 0, input.length, this.head, this.context.limits);
         if (result === NEED_MORE) {
           if (this.clientEnded) return this.close();
-          if (this.headStartedAt === 0) this.headStartedAt = performance.now();
+          if (this.headStartedAt === 0) this.headStartedAt = clock.now;
           return this.resumeReading();
         }
         if (result < 0) return this.reject(errorStatus(result), errorReason(result));
@@ -330,7 +331,7 @@ export class ClientConnection implements Exchange {
     this.onDrain = null;
     this.sink = null;
     this.phase = HEAD;
-    this.lastActiveAt = performance.now();
+    this.lastActiveAt = clock.now;
     if (!this.keepAlive) this.close();
   }
 
@@ -373,7 +374,7 @@ export class ClientConnection implements Exchange {
   // --- Exchange: what actions call -------------------------------------------
 
   setDeadline(seconds: number, then: () => void): void {
-    this.deadlineAt = performance.now() + seconds * 1000;
+    this.deadlineAt = clock.now + seconds * 1000;
     this.deadlineHandler = then;
   }
 

@@ -84,33 +84,39 @@ function dropped(
   return tokens.includes(name);
 }
 
-export interface RequestForwarding {
-  /** On `bind_internal`: keep the client's forwarding headers and extend them. */
-  internal: boolean;
-  clientAddress: string;
-  /** The client asked to switch protocols: keep Upgrade and say so in Connection. */
-  upgrade: boolean;
-  /** HTTP/1.0 request: ask the backend to keep the connection anyway. */
-  http10: boolean;
+/**
+ * The lines Mantrid adds to a request for its backend. On `bind_internal` the
+ * client's forwarding headers are trusted and extended; on `bind` they were
+ * dropped and these replace them. An upgrade keeps its Upgrade header and says
+ * so in Connection; an HTTP/1.0 request asks the backend to keep the connection.
+ */
+export function forwardingLines(
+  internal: boolean,
+  forwardedFor: string | null,
+  clientAddress: string,
+  upgrade: boolean,
+  http10: boolean,
+): string {
+  let extra =
+    internal && forwardedFor !== null
+      ? `X-Forwarded-For: ${forwardedFor}, ${clientAddress}\r\n`
+      : `X-Forwarded-For: ${clientAddress}\r\n`;
+  if (!internal) extra += "X-Forwarded-Proto: http\r\n";
+  if (upgrade) extra += "Connection: upgrade\r\n";
+  else if (http10) extra += "Connection: keep-alive\r\n";
+  return extra;
 }
 
-/** The request head as the backend gets it. */
+/** The request head as the backend gets it; `extra` comes from `forwardingLines`. */
 export function backendRequestHead(
   bytes: Buffer,
-  head: ParsedFields,
+  head: ParsedFields & { upgrade: boolean },
   requestLineStart: number,
-  forwardedFor: string | null,
-  how: RequestForwarding,
+  internal: boolean,
+  extra: string,
 ): Buffer {
-  let drop = HOP_BY_HOP | (how.upgrade ? 0 : bit(H_UPGRADE)) | bit(H_X_FORWARDED_FOR);
-  if (!how.internal) drop |= FORWARDING;
-  let extra =
-    how.internal && forwardedFor !== null
-      ? `X-Forwarded-For: ${forwardedFor}, ${how.clientAddress}\r\n`
-      : `X-Forwarded-For: ${how.clientAddress}\r\n`;
-  if (!how.internal) extra += "X-Forwarded-Proto: http\r\n";
-  if (how.upgrade) extra += "Connection: upgrade\r\n";
-  else if (how.http10) extra += "Connection: keep-alive\r\n";
+  let drop = HOP_BY_HOP | (head.upgrade ? 0 : bit(H_UPGRADE)) | bit(H_X_FORWARDED_FOR);
+  if (!internal) drop |= FORWARDING;
   return rewriteHead(bytes, head, requestLineStart, drop, extra);
 }
 

@@ -20,7 +20,12 @@ import { log } from "../log.ts";
 import type { Page } from "../static/pages.ts";
 import type { BackendConnection, BackendUser } from "./backend-connection.ts";
 import type { BackendPool } from "./backend-pool.ts";
-import { backendRequestHead, clientResponseHead, forwardedForOf } from "./forward-head.ts";
+import {
+  backendRequestHead,
+  clientResponseHead,
+  forwardedForOf,
+  forwardingLines,
+} from "./forward-head.ts";
 
 export interface ForwardSettings {
   readonly pool: BackendPool;
@@ -153,18 +158,33 @@ export class Forward implements BackendUser {
         exchange.headBytes,
         head,
         head.targetStart - head.method.length - 1,
-        exchange.internal ? forwardedForOf(exchange.headBytes, head) : null,
-        {
-          internal: exchange.internal,
-          clientAddress: exchange.clientAddress,
-          upgrade: head.upgrade,
-          http10: head.minor === 0,
-        },
+        exchange.internal,
+        this.forwardingLines(exchange),
       ),
     );
     exchange.setDeadline(this.settings.backendTimeout, this.onTimedOut);
     if (!exchange.bodyDone) exchange.streamBody(this.sink);
   }
+
+  /** Lines added to each request; on an external listener they differ only by flags, so keep them. */
+  private forwardingLines(exchange: Exchange): string {
+    const head = exchange.head;
+    const http10 = head.minor === 0;
+    if (exchange.internal) {
+      const forwardedFor = forwardedForOf(exchange.headBytes, head);
+      return forwardingLines(true, forwardedFor, exchange.clientAddress, head.upgrade, http10);
+    }
+    const variant = (head.upgrade ? 1 : 0) | (http10 ? 2 : 0);
+    let lines = this.linesByVariant[variant];
+    if (lines === undefined) {
+      lines = forwardingLines(false, null, exchange.clientAddress, head.upgrade, http10);
+      this.linesByVariant[variant] = lines;
+    }
+    return lines;
+  }
+
+  /** A Forward serves one client connection, so one client address. */
+  private readonly linesByVariant: (string | undefined)[] = [];
 
   // --- backend events ---------------------------------------------------------
 

@@ -6,6 +6,7 @@
 import { simpleResponse } from "../http/response-writer.ts";
 import type { BackendPool } from "./backend-pool.ts";
 import type { ClientConnection } from "./client-connection.ts";
+import { clock } from "./clock.ts";
 
 export interface SweepSettings {
   /** Seconds a client may take to send a whole request head. */
@@ -38,6 +39,7 @@ export function startSweep(
   );
   const timer = setInterval(() => {
     const now = performance.now();
+    clock.now = now;
     const headLimit = settings.headTimeout * 1000;
     const idleLimit = settings.idleTimeout * 1000;
     for (const connection of connections) {

@@ -32,9 +32,11 @@ async function open(path = file, options: StoreOptions = {}): Promise<StateStore
   return store;
 }
 
+const set = (key: string, code: number): Change => ({ kind: "set", key, rule: rule(code) });
+
 /** The registry's side: the durable rules, a snapshot per batch, counters. */
-function writer(store: StateStore, initial: Record<string, Rule> = store.loaded.hosts) {
-  let rules = new Map(Object.entries(initial));
+function writer(store: StateStore) {
+  let rules = new Map(Object.entries(store.loaded.hosts));
   const stats: Record<string, { completed_requests: number }> = {};
   return {
     stats,
@@ -43,33 +45,22 @@ function writer(store: StateStore, initial: Record<string, Rule> = store.loaded.
       for (const change of changes) {
         if (change.kind === "set") next.set(change.key, change.rule);
         if (change.kind === "delete") next.delete(change.key);
-        if (change.kind === "replace") {
-          next.clear();
-          for (const [key, value] of Object.entries(change.rules)) next.set(key, value);
-        }
+        if (change.kind === "replace") for (const key of next.keys()) next.delete(key);
+        if (change.kind === "replace") for (const e of Object.entries(change.rules)) next.set(...e);
       }
-      const counters = structuredClone(stats);
-      await store.save(changes, () => ({ hosts: triples(next), stats: counters as never }));
+      const hosts = () => Object.fromEntries([...next].map(([key, r]) => [key, toTriple(r)]));
+      const counters = structuredClone(stats) as never;
+      await store.save(changes, () => ({ hosts: hosts(), stats: counters }));
       rules = next;
     },
-    set: (key: string, code: number): Change => ({ kind: "set", key, rule: rule(code) }),
   };
-}
-
-function triples(rules: Map<string, Rule> | Record<string, Rule>): Record<string, RuleTriple> {
-  const out: Record<string, RuleTriple> = {};
-  for (const [key, value] of rules instanceof Map ? rules : Object.entries(rules)) {
-    out[key] = toTriple(value);
-  }
-  return out;
 }
 
 /** What a fresh process would load from `path`, as code per host. */
 async function codes(path = file): Promise<Record<string, unknown>> {
   const store = await open(path);
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(store.loaded.hosts)) out[key] = value.options.code;
-  return out;
+  const code = (rule: Rule) => (rule.options as { code?: number }).code;
+  return Object.fromEntries(Object.entries(store.loaded.hosts).map(([k, v]) => [k, code(v)]));
 }
 
 const lines = async (path: string) => (await readFile(path, "utf8")).split("\n").filter(Boolean);
@@ -80,16 +71,16 @@ describe("saving and loading", () => {
     const store = await open();
     expect(store.loaded).toEqual({ hosts: {}, stats: {}, fresh: true });
     const w = writer(store);
-    await w.save(w.set("a.test", 201));
+    await w.save(set("a.test", 201));
     const snapshot = await readFile(file, "utf8");
     expect(JSON.parse(snapshot)).toMatchObject({
       hosts: { "a.test": ["empty", { code: 201 }, false] },
     });
-    await w.save(w.set("b.test", 202));
-    await w.save(w.set("c.test", 203), { kind: "delete", key: "a.test" });
+    await w.save(set("b.test", 202));
+    await w.save(set("c.test", 203), { kind: "delete", key: "a.test" });
     expect(await readFile(file, "utf8")).toBe(snapshot);
     expect(await codes()).toEqual({ "b.test": 202, "c.test": 203 });
-    await w.save({ kind: "replace", rules: { "r.test": rule(210) } }, w.set("s.test", 211));
+    await w.save({ kind: "replace", rules: { "r.test": rule(210) } }, set("s.test", 211));
     expect(await codes()).toEqual({ "r.test": 210, "s.test": 211 });
     expect(await lines(await logOf())).toHaveLength(3);
   });
@@ -106,19 +97,19 @@ describe("saving and loading", () => {
     expect(store.loaded.stats).toEqual(original.stats);
     expect(await readFile(file, "utf8")).toBe(JSON.stringify(original));
     const w = writer(store);
-    await w.save(w.set("new.test", 205));
+    await w.save(set("new.test", 205));
     const converted = JSON.parse(await readFile(file, "utf8"));
     expect(converted.log).toMatch(/^[0-9a-z]+$/);
     expect(Object.keys(converted.hosts)).toEqual(["old.test", "new.test"]);
-    await w.save(w.set("newer.test", 206));
+    await w.save(set("newer.test", 206));
     expect(await codes()).toEqual({ "old.test": 204, "new.test": 205, "newer.test": 206 });
   });
 
   test("a batch of many changes is one line, written by one append", async () => {
     const store = await open();
     const w = writer(store);
-    await w.save(w.set("first.test", 200));
-    const changes = Array.from({ length: 500 }, (_, i) => w.set(`h${i}.test`, 200 + (i % 300)));
+    await w.save(set("first.test", 200));
+    const changes = Array.from({ length: 500 }, (_, i) => set(`h${i}.test`, 200 + (i % 300)));
     await w.save(...changes, { kind: "delete", key: "first.test" });
     const [line] = await lines(await logOf());
     expect(await lines(await logOf())).toHaveLength(1);
@@ -131,10 +122,10 @@ describe("saving and loading", () => {
 describe("damage", () => {
   async function threeBatches(): Promise<string> {
     const w = writer(await open());
-    await w.save(w.set("a.test", 201)); // the first save writes the snapshot
-    await w.save(w.set("b.test", 202));
-    await w.save(w.set("c.test", 203));
-    await w.save(w.set("d.test", 204));
+    await w.save(set("a.test", 201)); // the first save writes the snapshot
+    await w.save(set("b.test", 202));
+    await w.save(set("c.test", 203));
+    await w.save(set("d.test", 204));
     return logOf();
   }
 
@@ -187,32 +178,31 @@ describe("compaction", () => {
       await cp(live, folder, { recursive: true });
       crashes.push({ step, folder, expected: { ...acknowledged } });
     };
-    let finished!: () => void;
-    const done = new Promise<void>((resolve) => {
-      finished = resolve;
-    });
+    let armed = false;
+    const done = Promise.withResolvers<void>();
     const store = await open(join(live, "state.json"), {
       compactAfterChanges: 3,
       onCompaction: async (step) => {
-        if (!("a.test" in acknowledged)) return; // the first save's, which makes the snapshot
+        if (!armed) return; // the first save's, which makes the snapshot
         await copy(step);
         if (step === "snapshot-written") {
           // Only the switch-over waits for appends, so these resolve meanwhile.
-          await w.save(w.set("during.test", 230));
+          await w.save(set("during.test", 230));
           acknowledged["during.test"] = 230;
           await w.save({ kind: "delete", key: "a.test" });
           delete acknowledged["a.test"];
           await copy("snapshot-written, two batches later");
         }
-        if (step === "done") finished();
+        if (step === "done") done.resolve();
       },
     });
     const w = writer(store);
     for (const [i, host] of ["a", "b", "c", "d", "e"].entries()) {
-      await w.save(w.set(`${host}.test`, 201 + i));
+      await w.save(set(`${host}.test`, 201 + i));
       acknowledged[`${host}.test`] = 201 + i;
+      armed = true;
     }
-    await done;
+    await done.promise;
     expect(crashes.map((crash) => crash.step)).toEqual([
       "snapshot-written",
       "snapshot-written, two batches later",
@@ -226,36 +216,37 @@ describe("compaction", () => {
       // Leftovers (the other log, the temp file) are gone once it is open.
       expect(await readdir(crash.folder)).toHaveLength(2);
     }
-    await w.save(w.set("after.test", 240));
+    await w.save(set("after.test", 240));
     expect(await codes(join(live, "state.json"))).toEqual({ ...acknowledged, "after.test": 240 });
     expect(await readdir(live)).toHaveLength(2);
   });
 
-  for (const step of ["snapshot-written", "log-ready"] as const) {
-    test(`a compaction that fails at ${step} leaves the old pair in use`, async () => {
+  test("a compaction that fails before the rename leaves the old pair in use", async () => {
+    for (const failAt of ["snapshot-written", "log-ready"]) {
+      await rm(file, { force: true });
       let failures = 0;
-      let armed = false;
+      let armed = false; // not the first save, which makes the snapshot
       const store = await open(file, {
         compactAfterChanges: 1,
-        onCompaction: (at) => {
-          if (armed && at === step && failures++ === 0) throw new Error("disk full");
+        onCompaction: (step) => {
+          if (armed && step === failAt && failures++ === 0) throw new Error("disk full");
         },
       });
       const w = writer(store);
-      await w.save(w.set("a.test", 201));
+      await w.save(set("a.test", 201));
       armed = true;
-      await w.save(w.set("b.test", 202));
-      await w.save(w.set("c.test", 203));
+      await w.save(set("b.test", 202));
+      await w.save(set("c.test", 203));
       await Bun.sleep(50);
-      await w.save(w.set("d.test", 204));
+      await w.save(set("d.test", 204));
       expect(failures).toBe(1);
       expect(await codes()).toEqual({ "a.test": 201, "b.test": 202, "c.test": 203, "d.test": 204 });
-    });
-  }
+    }
+  });
 
   test("logs and temp files left by an interrupted compaction are ignored, then removed", async () => {
     const w = writer(await open());
-    await w.save(w.set("a.test", 201));
+    await w.save(set("a.test", 201));
     await writeFile(`${file}.zzzz.log`, "not a log\n");
     await writeFile(join(dir, ".state.json.1234.tmp"), "{");
     expect(await codes()).toEqual({ "a.test": 201 });
@@ -269,8 +260,8 @@ describe("compaction", () => {
       await rm(file, { force: true });
       const store = await open(file, { rewriteOnFlushBytes });
       const w = writer(store);
-      await w.save(w.set("a.test", 201));
-      await w.save(w.set("b.test", 202));
+      await w.save(set("a.test", 201));
+      await w.save(set("b.test", 202));
       w.stats["a.test"] = { completed_requests: 5 };
       await w.save({ kind: "none" });
       const snapshot = JSON.parse(await readFile(file, "utf8"));
@@ -287,26 +278,60 @@ test("200,000 rules: load, one change, reopen", async () => {
   const hosts: Record<string, RuleTriple> = {};
   for (let i = 0; i < 200_000; i++)
     hosts[`h${i}.example.com`] = ["empty", { code: 200 + (i % 300) }, false];
-  const store = await open(file, {});
-  await writer(store).save({
-    kind: "replace",
-    rules: await (async () => {
-      const parsed = (await import("../../src/rules/schema.ts")).parseRuleSet(hosts);
-      if (!parsed.ok) throw new Error("bad rules");
-      return parsed.value;
-    })(),
-  });
-  const reopened = await open();
-  expect(Object.keys(reopened.loaded.hosts)).toHaveLength(200_000);
+  await writeFile(file, JSON.stringify({ hosts, stats: {} }));
+  await writer(await open()).save(set("h7.example.com", 599)); // makes the first snapshot
+  const store = await open();
+  expect(Object.keys(store.loaded.hosts)).toHaveLength(200_000);
   const snapshot = await readFile(file, "utf8");
-  await writer(reopened).save(writer(reopened).set("h7.example.com", 599), {
-    kind: "delete",
-    key: "h8.example.com",
-  });
+  await writer(store).save(set("h9.example.com", 598), { kind: "delete", key: "h8.example.com" });
   expect(await readFile(file, "utf8")).toBe(snapshot);
-  const loaded = (await open()).loaded.hosts;
+  const loaded = await codes();
   expect(Object.keys(loaded)).toHaveLength(199_999);
-  expect(loaded["h7.example.com"]?.options).toEqual({ code: 599 });
-  expect(loaded["h8.example.com"]).toBeUndefined();
-  expect(loaded["h199999.example.com"]?.options).toEqual({ code: 200 + (199_999 % 300) });
+  expect([loaded["h7.example.com"], loaded["h8.example.com"], loaded["h9.example.com"]]).toEqual([
+    599,
+    undefined,
+    598,
+  ]);
+  expect(loaded["h199999.example.com"]).toBe(200 + (199_999 % 300));
 });
+
+test("SIGKILL at random moments, compacting often: every acknowledged rule loads", async () => {
+  const child = `
+    import { openStateStore } from ${JSON.stringify(join(import.meta.dir, "../../src/store/state-log.ts"))};
+    import { parseRule, toTriple } from ${JSON.stringify(join(import.meta.dir, "../../src/rules/schema.ts"))};
+    const store = await openStateStore(process.env.STATE, {
+      compactAfterChanges: 40,
+      rewriteOnFlushBytes: process.env.ROUND % 2 ? 0 : undefined,
+    });
+    const rule = parseRule(["empty", { code: 204 }, false]).value;
+    let rules = new Map(Object.entries(store.loaded.hosts));
+    const stats = {};
+    for (let n = 0; ; n++) {
+      const key = "r" + process.env.ROUND + "-" + n + ".test";
+      const next = new Map(rules).set(key, rule);
+      const hosts = () => Object.fromEntries([...next].map(([k, r]) => [k, toTriple(r)]));
+      stats[key] = { completed_requests: n };
+      const counters = structuredClone(stats);
+      const changes = [{ kind: "set", key, rule }];
+      if (n % 15 === 0) changes.push({ kind: "none" });
+      await store.save(changes, () => ({ hosts: hosts(), stats: counters }));
+      rules = next;
+      process.stdout.write(key + "\\n");
+    }`;
+  const acknowledged: string[] = [];
+  for (let round = 0; round < 20; round++) {
+    const process = Bun.spawn([globalThis.process.execPath, "-e", child], {
+      env: { ...globalThis.process.env, STATE: file, ROUND: String(round) },
+      stdout: "pipe",
+      stderr: "inherit",
+    });
+    const output = new Response(process.stdout).text();
+    await Bun.sleep(150 + Math.random() * 150);
+    process.kill("SIGKILL");
+    await process.exited;
+    acknowledged.push(...(await output).split("\n").filter(Boolean));
+    const loaded = await codes();
+    expect(acknowledged.filter((key) => loaded[key] !== 204)).toEqual([]);
+  }
+  expect(acknowledged.length).toBeGreaterThan(200);
+}, 60_000);
