@@ -28,6 +28,8 @@ export interface Exchange {
 
   /** The proxy's per-request state, kept on the connection and reused for its next requests. */
   forward: Forward | null;
+  /** A Forward to reuse for this request, if one is at hand. */
+  takeForward(): Forward | null;
   /** Runs `then` once `seconds` have passed, unless cleared or set again first. */
   setDeadline(seconds: number, then: () => void): void;
   clearDeadline(): void;

@@ -29,7 +29,8 @@ export class ProxyAction implements Action {
   }
 
   run(exchange: Exchange): void {
-    exchange.forward ??= new Forward(this.settings);
-    exchange.forward.start(exchange, this.plan);
+    const forward = exchange.takeForward() ?? new Forward(this.settings);
+    exchange.forward = forward;
+    forward.start(exchange, this.plan);
   }
 }

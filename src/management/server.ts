@@ -1,8 +1,8 @@
 /** Binds the management API, one server per configured address. */
 import type { Hono } from "hono";
-import { DEFAULT_BODY_LIMIT } from "./app.ts";
 import { formatAddress } from "../config/address.ts";
 import { ConfigError } from "../config/config.ts";
+import { DEFAULT_BODY_LIMIT } from "./app.ts";
 
 export interface ManagementAddress {
   host: string;

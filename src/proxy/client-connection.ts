@@ -39,6 +39,7 @@ export interface ListenerContext {
   readonly connections: Set<ClientConnection>;
   /** Beyond this many open client connections, new ones get a fast 503. */
   readonly maxConnections: number;
+  readonly spares: Spares;
 }
 
 const HEAD = 0;
@@ -51,10 +52,24 @@ const BODY_LENGTH = 1;
 const BODY_CHUNKED = 2;
 
 const dropBody: BodySink = () => true;
+const NO_BYTES = Buffer.alloc(0);
+
+const SPARES = 256;
+
+/**
+ * Parse targets and proxy state, lent to a data plane's connections while they
+ * have a request under way: ten thousand idle keep-alive connections then hold
+ * neither, only their sockets.
+ */
+export class Spares {
+  readonly heads: RequestHead[] = [];
+  readonly forwards: Forward[] = [];
+}
 
 export class ClientConnection implements Exchange {
-  readonly head = new RequestHead();
-  headBytes: Buffer = Buffer.alloc(0);
+  /** Parse state, taken from a shared pool while a request is under way (see `idleDown`). */
+  private parsed: RequestHead | null = null;
+  headBytes: Buffer = NO_BYTES;
   host = "";
   protocol: Protocol = "http";
   keepAlive = true;
@@ -95,6 +110,11 @@ export class ClientConnection implements Exchange {
     readonly clientAddress: string,
   ) {
     this.out = new WriteQueue(socket);
+  }
+
+  get head(): RequestHead {
+    this.parsed ??= this.context.spares.heads.pop() ?? new RequestHead();
+    return this.parsed;
   }
 
   get internal(): boolean {
@@ -139,6 +159,7 @@ export class ClientConnection implements Exchange {
 
   onClosed(): void {
     if (this.phase === CLOSED) return;
+    const wasIdle = this.phase === HEAD && this.input === null;
     this.phase = CLOSED;
     this.input = null;
     this.context.connections.delete(this);
@@ -150,6 +171,8 @@ export class ClientConnection implements Exchange {
       this.stats.open_requests--;
       this.stats = null;
     }
+    // Only parts no request still holds go back to the pool.
+    if (wasIdle) this.idleDown();
   }
 
   end(): void {
@@ -332,7 +355,28 @@ export class ClientConnection implements Exchange {
     this.sink = null;
     this.phase = HEAD;
     this.lastActiveAt = clock.now;
+    this.headBytes = NO_BYTES;
+    if (this.input === null) this.idleDown();
     if (!this.keepAlive) this.close();
+  }
+
+  /** Between requests: give the pooled parts back. */
+  private idleDown(): void {
+    const { heads, forwards } = this.context.spares;
+    const parsed = this.parsed;
+    if (parsed !== null && heads.length < SPARES) {
+      parsed.reset();
+      heads.push(parsed);
+    }
+    this.parsed = null;
+    if (this.forward !== null && forwards.length < SPARES) forwards.push(this.forward);
+    this.forward = null;
+  }
+
+  /** Proxy state for this request: this connection's, a spare one, or none yet. */
+  takeForward(): Forward | null {
+    this.forward ??= this.context.spares.forwards.pop() ?? null;
+    return this.forward;
   }
 
   /** A request that cannot be served: answer with `status` and close. */

@@ -15,7 +15,7 @@ import { RuleTable } from "../rules/table.ts";
 import { PageStore } from "../static/pages.ts";
 import type { StatsBook } from "../stats/host-stats.ts";
 import { BackendPool } from "./backend-pool.ts";
-import type { ClientConnection, ListenerContext } from "./client-connection.ts";
+import { type ClientConnection, type ListenerContext, Spares } from "./client-connection.ts";
 import { listen } from "./listener.ts";
 import { startSweep } from "./sweep.ts";
 
@@ -71,6 +71,7 @@ export function startDataPlane(
     limits,
     connections,
     maxConnections: config.maxConnections,
+    spares: new Spares(),
   };
   const internal: ListenerContext = { ...external, internal: true };
   const listeners: TCPSocketListener<ClientConnection>[] = [];

@@ -91,6 +91,11 @@ export class Forward implements BackendUser {
   constructor(private readonly settings: ForwardSettings) {}
 
   start(exchange: Exchange, plan: ForwardPlan): void {
+    // A Forward moves between connections: its cached lines name one client address.
+    if (this.linesAddress !== exchange.clientAddress) {
+      this.linesByVariant.length = 0;
+      this.linesAddress = exchange.clientAddress;
+    }
     this.exchange = exchange;
     this.plan = plan;
     this.attempt = 0;
@@ -166,7 +171,7 @@ export class Forward implements BackendUser {
     if (!exchange.bodyDone) exchange.streamBody(this.sink);
   }
 
-  /** Lines added to each request; on an external listener they differ only by flags, so keep them. */
+  /** Lines added to each request; for one client address they differ only by flags, so keep them. */
   private forwardingLines(exchange: Exchange): string {
     const head = exchange.head;
     const http10 = head.minor === 0;
@@ -183,8 +188,8 @@ export class Forward implements BackendUser {
     return lines;
   }
 
-  /** A Forward serves one client connection, so one client address. */
   private readonly linesByVariant: (string | undefined)[] = [];
+  private linesAddress = "";
 
   // --- backend events ---------------------------------------------------------
 

@@ -312,7 +312,9 @@ export function parseRuleSet(input: unknown): Parsed<RuleSet> {
       seen.set(key, rule);
     }
     if (rule.ok) out[host.output] = rule.value;
-    else for (const problem of rule.problems) found.push({ ...problem, path: [name, ...problem.path] });
+    else
+      for (const problem of rule.problems)
+        found.push({ ...problem, path: [name, ...problem.path] });
   }
   return found.length === 0 ? { ok: true, value: out } : { ok: false, problems: found };
 }
