@@ -51,3 +51,40 @@ export function scanHeadEnd(
   head.scanLines = lines;
   return NEED_MORE;
 }
+
+/** Parses a whole head into `head`: its length, NEED_MORE, or an error code. */
+export type FullParse<H extends MessageHead> = (
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  head: H,
+  limits: HeadLimits,
+) => number;
+
+/**
+ * The resumable parse shared by request and response heads: while the blank
+ * line is known to be missing, only new bytes are scanned; once it may be
+ * there, `parseFull` runs over the whole head.
+ */
+export function parseResumable<H extends MessageHead>(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  head: H,
+  limits: HeadLimits,
+  parseFull: FullParse<H>,
+): number {
+  if (head.scanPos !== 0) {
+    const s = scanHeadEnd(buf, start, end, head, limits);
+    if (s !== HEAD_COMPLETE) {
+      if (s < 0) head.clearScan();
+      return s;
+    }
+  }
+  const r = parseFull(buf, start, end, head, limits);
+  if (r !== NEED_MORE) return r;
+  // Remember how far the head is known to be incomplete.
+  head.clearScan();
+  const s = scanHeadEnd(buf, start, end, head, limits);
+  return s === HEAD_COMPLETE ? NEED_MORE : s;
+}

@@ -16,7 +16,6 @@ import {
   E_TE_IN_HTTP10,
   E_TE_NOT_CHUNKED,
   E_UNKNOWN_CODING,
-  NEED_MORE,
 } from "./errors.ts";
 import { applyCommonField } from "./field-values.ts";
 import {
@@ -28,7 +27,7 @@ import {
   TE_CHUNKED,
   TE_NONE,
 } from "./head-fields.ts";
-import { HEAD_COMPLETE, scanHeadEnd } from "./head-scan.ts";
+import { parseResumable } from "./head-scan.ts";
 import {
   equalsLower,
   H_EXPECT,
@@ -183,17 +182,5 @@ export function parseRequestHead(
   head: RequestHead,
   limits: HeadLimits,
 ): number {
-  if (head.scanPos !== 0) {
-    const s = scanHeadEnd(buf, start, end, head, limits);
-    if (s !== HEAD_COMPLETE) {
-      if (s < 0) head.clearScan();
-      return s;
-    }
-  }
-  const r = parseFull(buf, start, end, head, limits);
-  if (r !== NEED_MORE) return r;
-  // Remember how far the head is known to be incomplete.
-  head.clearScan();
-  const s = scanHeadEnd(buf, start, end, head, limits);
-  return s === HEAD_COMPLETE ? NEED_MORE : s;
+  return parseResumable(buf, start, end, head, limits, parseFull);
 }

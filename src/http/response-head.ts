@@ -10,7 +10,6 @@ import {
   E_BARE_LF,
   E_LINE_TOO_LONG,
   E_UNSUPPORTED_VERSION,
-  NEED_MORE,
 } from "./errors.ts";
 import { applyCommonField } from "./field-values.ts";
 import {
@@ -22,7 +21,7 @@ import {
   TE_CHUNKED,
   TE_NONE,
 } from "./head-fields.ts";
-import { HEAD_COMPLETE, scanHeadEnd } from "./head-scan.ts";
+import { parseResumable } from "./head-scan.ts";
 import { H_OTHER } from "./header-kinds.ts";
 import type { HeadLimits } from "./limits.ts";
 
@@ -176,16 +175,5 @@ export function parseResponseHead(
   head: ResponseHead,
   limits: HeadLimits,
 ): number {
-  if (head.scanPos !== 0) {
-    const s = scanHeadEnd(buf, start, end, head, limits);
-    if (s !== HEAD_COMPLETE) {
-      if (s < 0) head.clearScan();
-      return s;
-    }
-  }
-  const r = parseFull(buf, start, end, head, limits);
-  if (r !== NEED_MORE) return r;
-  head.clearScan();
-  const s = scanHeadEnd(buf, start, end, head, limits);
-  return s === HEAD_COMPLETE ? NEED_MORE : s;
+  return parseResumable(buf, start, end, head, limits, parseFull);
 }

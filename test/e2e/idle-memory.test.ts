@@ -22,7 +22,8 @@ test(`${COUNT} idle keep-alive connections add at most 30 MB`, async () => {
   for (let batch = 0; batch < COUNT / 500; batch++) {
     const connections = await Promise.all(Array.from({ length: 500 }, () => connect(server.port)));
     // Each makes one request, then stays open and idle, as a browser's keep-alive does.
-    for (const connection of connections) connection.send("GET / HTTP/1.1\r\nHost: idle.test\r\n\r\n");
+    for (const connection of connections)
+      connection.send("GET / HTTP/1.1\r\nHost: idle.test\r\n\r\n");
     await Promise.all(connections.map((connection) => responses(connection, 1)));
     open.push(...connections);
   }

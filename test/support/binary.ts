@@ -107,19 +107,7 @@ export async function startBinary(extraArgs: string[] = [], dir?: string): Promi
     api,
     dir: folder,
     log: log.text,
-    async client(...args) {
-      const run = Bun.spawn([binary, "client", "--url", api, ...args], {
-        stdout: "pipe",
-        stderr: "pipe",
-        stdin: "ignore",
-      });
-      const [stdout, stderr, code] = await Promise.all([
-        new Response(run.stdout).text(),
-        new Response(run.stderr).text(),
-        run.exited,
-      ]);
-      return { code, stdout, stderr };
-    },
+    client: (...args) => runBinary(["client", "--url", api, ...args]),
     async stop(signal = "SIGTERM") {
       if (child.exitCode === null) child.kill(signal);
       return child.exited;
@@ -127,7 +115,7 @@ export async function startBinary(extraArgs: string[] = [], dir?: string): Promi
   };
 }
 
-/** Runs the binary to completion (for start-up errors). */
+/** Runs the binary to completion: start-up errors, the client. */
 export async function runBinary(args: string[], cwd?: string) {
   const run = Bun.spawn([ensureBinary(), ...args], {
     cwd,
