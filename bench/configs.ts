@@ -103,14 +103,26 @@ ${nginxHttpCommon(dir, "nginx-proxy")}  upstream backend {
 `;
 }
 
+/** HAProxy's `maxconn` unless a mode needs more (`--idle N` asks for N and some). */
+export const HAPROXY_MAXCONN = 9000;
+
 /**
  * HAProxy in HTTP mode, one thread, reusing backend connections. Its buffers
  * stay at their default (tune.bufsize 16k), as nginx's request-body buffer does.
  */
-export function haproxyConfig(port: number, backendPort: number): string {
+export function haproxyConfig(
+  port: number,
+  backendPort: number,
+  maxconn = HAPROXY_MAXCONN,
+): string {
+  // HAProxy asks for two files per connection (client and server side) and by
+  // default refuses to start when the hard limit is lower. Idle clients hold
+  // one file each and share a few server connections, so a larger maxconn may
+  // start with the files there are.
+  const limits = maxconn > HAPROXY_MAXCONN ? "  no strict-limits\n" : "";
   return `global
-  maxconn 9000
-  nbthread 1
+  maxconn ${maxconn}
+${limits}  nbthread 1
 
 defaults
   mode http

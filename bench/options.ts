@@ -4,6 +4,8 @@ import { parseArgs } from "node:util";
 export interface BenchOptions {
   quick: boolean;
   hosts?: number;
+  /** `--idle N`: memory per idle keep-alive connection, N connections. */
+  idle?: number;
   workers?: number;
   rounds: number;
   durationSeconds: number;
@@ -27,6 +29,8 @@ export const USAGE = `bun run bench [options]      (bun bench/run.ts)
                      needed (wrk if installed, else a built-in load loop)
   --hosts N          Mantrid with N hostnames: load time, RSS, state-file size,
                      one PUT, req/s among them vs a table of 10
+  --idle N           HAProxy and Mantrid each holding N idle keep-alive client
+                     connections: RSS before and after, KiB per connection
   --workers N        pass --workers N to Mantrid
   --rounds N         rounds of the full run (default 3)
   --duration S       seconds per load run (default 5; --quick: 3)
@@ -71,6 +75,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     options: {
       quick: { type: "boolean" },
       hosts: { type: "string" },
+      idle: { type: "string" },
       workers: { type: "string" },
       rounds: { type: "string" },
       duration: { type: "string" },
@@ -84,11 +89,16 @@ export function parseOptions(argv: string[]): BenchOptions {
     },
   });
   const quick = values.quick === true;
+  const modes = [quick, values.hosts !== undefined, values.idle !== undefined];
+  if (modes.filter(Boolean).length > 1) {
+    throw new Error("--quick, --hosts and --idle are separate modes: give one");
+  }
   const duration = nonNegative("duration", values.duration) ?? (quick ? 3 : 5);
   if (duration < 1) throw new Error("--duration must be at least 1 second");
   return {
     quick,
     hosts: positiveInteger("hosts", values.hosts),
+    idle: positiveInteger("idle", values.idle),
     workers: positiveInteger("workers", values.workers),
     rounds: positiveInteger("rounds", values.rounds) ?? 3,
     durationSeconds: Math.round(duration),

@@ -117,11 +117,15 @@ export async function startNginxProxy(dir: string, backendPort: number): Promise
   return startNginx("nginx", dir, port, nginxProxyConfig(dir, port, backendPort));
 }
 
-export async function startHaproxy(dir: string, backendPort: number): Promise<Peer> {
+export async function startHaproxy(
+  dir: string,
+  backendPort: number,
+  maxconn?: number,
+): Promise<Peer> {
   const haproxy = requireTool("haproxy");
   const port = freePort();
   const path = join(dir, "haproxy.cfg");
-  await writeFile(path, haproxyConfig(port, backendPort));
+  await writeFile(path, haproxyConfig(port, backendPort, maxconn));
   const child = spawnTracked("haproxy", [haproxy, "-db", "-f", path]);
   const log = watchStderr(child.stderr as ReadableStream<Uint8Array>, "haproxy");
   await whenListening("haproxy", child, port, log);
@@ -161,6 +165,8 @@ export interface MantridOptions {
   stateFile?: string;
   /** How long to wait for start-up, in ms (a big state file takes a while). */
   startTimeoutMs?: number;
+  /** `max_connections`, through a config file; Mantrid's default when absent. */
+  maxConnections?: number;
 }
 
 /** Starts dist/mantrid on OS-chosen ports; the log tells which. */
@@ -183,6 +189,11 @@ export async function startMantrid(
     join(folder, "static"),
   ];
   if (options.workers !== undefined) argv.push("--workers", String(options.workers));
+  if (options.maxConnections !== undefined) {
+    const config = join(folder, "mantrid.conf");
+    await writeFile(config, `max_connections = ${options.maxConnections}\n`);
+    argv.push("--config", config);
+  }
   const child = spawnTracked("mantrid", argv, { cwd: folder });
   const log = watchStderr(child.stderr as ReadableStream<Uint8Array>, "mantrid");
   const timeout = options.startTimeoutMs ?? 30_000;

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runFull } from "./full.ts";
 import { runHosts } from "./hosts.ts";
+import { runIdle } from "./idle.ts";
 import { type BenchOptions, parseOptions, USAGE } from "./options.ts";
 import { unexpectedExits } from "./peers.ts";
 import { installSignalCleanup, isStopping, onCleanup, stopAll } from "./processes.ts";
@@ -33,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
   onCleanup(() => rmSync(dir, { recursive: true, force: true }));
   try {
     if (options.hosts !== undefined) return await runHosts(options, dir);
+    if (options.idle !== undefined) return await runIdle(options, dir);
     if (options.quick) return await runQuick(options, dir);
     return await runFull(options, dir);
   } catch (error) {
