@@ -14,7 +14,7 @@ import { RuleRegistry, type Save } from "./rules/registry.ts";
 import type { RuleSet } from "./rules/schema.ts";
 import { RuleTable } from "./rules/table.ts";
 import { StatsBook, sum } from "./stats/host-stats.ts";
-import { loadState, saveState } from "./store/state-file.ts";
+import { openStateStore } from "./store/state-log.ts";
 import { raiseOpenFilesLimit } from "./system/open-files.ts";
 import { resolvePorts } from "./system/ports.ts";
 import { dropPrivileges } from "./system/privileges.ts";
@@ -38,11 +38,12 @@ export async function serve(config: Config): Promise<Running> {
   checkOpenFiles(config);
 
   await mkdir(dirname(config.stateFile), { recursive: true });
-  const loaded = await loadState(config.stateFile);
+  const store = await openStateStore(config.stateFile);
+  const loaded = store.loaded;
   const stats = new StatsBook();
   stats.restore(loaded.stats);
 
-  const save: Save = (_changes, snapshot) => saveState(config.stateFile, snapshot());
+  const save: Save = (changes, snapshot) => store.save(changes, snapshot);
   const traffic =
     config.workers > 1
       ? await startWorkers(config, stats, save, loaded.hosts)
@@ -87,6 +88,7 @@ export async function serve(config: Config): Promise<Running> {
       await traffic.stop(config.shutdownGrace);
       clearInterval(statsTimer);
       await saveCounters();
+      await store.close();
     },
   };
 }

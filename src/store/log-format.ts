@@ -12,9 +12,11 @@
  */
 import type { Change } from "../rules/registry.ts";
 import {
+  type Parsed,
   parseHostname,
   parseRule,
   parseRuleSet,
+  type Rule,
   type RuleSet,
   type RuleTriple,
   toTriple,
@@ -117,12 +119,20 @@ export interface ReplayTarget {
 
 /** Applies decoded batches in order, validating each rule as the snapshot's are. */
 export function replay(target: ReplayTarget, batches: readonly unknown[][], name: string): void {
+  // Many hosts share a few rules: each distinct one is validated once.
+  const checked = new Map<string, Parsed<Rule>>();
   batches.forEach((batch, index) => {
-    for (const entry of batch) applyEntry(target, entry, `log ${name} record ${index + 1}`);
+    for (const entry of batch)
+      applyEntry(target, entry, `log ${name} record ${index + 1}`, checked);
   });
 }
 
-function applyEntry(target: ReplayTarget, entry: unknown, where: string): void {
+function applyEntry(
+  target: ReplayTarget,
+  entry: unknown,
+  where: string,
+  checked: Map<string, Parsed<Rule>>,
+): void {
   const fail = (message: string): never => {
     throw new StateFileError(`${where}: ${message}`);
   };
@@ -130,7 +140,9 @@ function applyEntry(target: ReplayTarget, entry: unknown, where: string): void {
   const record = entry as Record<string, unknown>;
   if ("set" in record) {
     const host = hostname(record.set, fail);
-    const rule = parseRule(record.rule);
+    const text = JSON.stringify(record.rule);
+    const rule = checked.get(text) ?? parseRule(record.rule);
+    checked.set(text, rule);
     if (!rule.ok) {
       const first = rule.problems[0]!;
       return fail(`invalid rule for ${host} at ${first.path.join("/")}: ${first.message}`);

@@ -6,10 +6,11 @@
  * itself survives a power cut. A reader therefore sees the old file or the new
  * one, whole, never a mix.
  */
-import { open, readFile, rename, rm } from "node:fs/promises";
+import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { parseRuleSet, type RuleSet, type RuleTriple } from "../rules/schema.ts";
+import type { RuleSet, RuleTriple } from "../rules/schema.ts";
 import type { StatsRecord } from "../stats/host-stats.ts";
+import { readSnapshot } from "./snapshot.ts";
 
 export interface StateDocument {
   hosts: Record<string, RuleTriple>;
@@ -26,41 +27,10 @@ export interface LoadedState {
 /** A state file that cannot be used; start-up stops rather than overwrite it. */
 export class StateFileError extends Error {}
 
+/** The rules and counters of a state file (its snapshot only; the store replays any log). */
 export async function loadState(path: string): Promise<LoadedState> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-      return { hosts: {}, stats: {}, fresh: true };
-    }
-    throw new StateFileError(`cannot read state file ${path}: ${(error as Error).message}`);
-  }
-  // The original wrote in place and could leave an empty file behind; it meant "no rules".
-  if (text.trim() === "") return { hosts: {}, stats: {}, fresh: false };
-  let document: unknown;
-  try {
-    document = JSON.parse(text);
-  } catch (error) {
-    throw new StateFileError(`state file ${path} is not valid JSON: ${(error as Error).message}`);
-  }
-  if (typeof document !== "object" || document === null || Array.isArray(document)) {
-    throw new StateFileError(`state file ${path} must hold a JSON object with "hosts"`);
-  }
-  const { hosts = {}, stats = {} } = document as { hosts?: unknown; stats?: unknown };
-  const parsed = parseRuleSet(hosts);
-  if (!parsed.ok) {
-    const first = parsed.problems[0]!;
-    throw new StateFileError(
-      `state file ${path} has an invalid rule at hosts/${first.path.join("/")}: ${first.message}` +
-        (parsed.problems.length > 1 ? ` (and ${parsed.problems.length - 1} more)` : ""),
-    );
-  }
-  const savedStats =
-    typeof stats === "object" && stats !== null && !Array.isArray(stats)
-      ? (stats as Record<string, Partial<StatsRecord>>)
-      : {};
-  return { hosts: parsed.value, stats: savedStats, fresh: false };
+  const { hosts, stats, fresh } = await readSnapshot(path);
+  return { hosts, stats, fresh };
 }
 
 /**

@@ -55,7 +55,10 @@ interface Sizes {
 
 const RETRY_MS = 30_000;
 
-export async function openStateStore(path: string, options: StoreOptions = {}) {
+export async function openStateStore(
+  path: string,
+  options: StoreOptions = {},
+): Promise<StateStore> {
   const snapshot = await readSnapshot(path);
   const state = {
     hosts: snapshot.hosts,
@@ -142,7 +145,7 @@ export class StateStore {
       if (idle && changes.every((change) => change.kind === "none")) {
         if (JSON.stringify(document.stats) === this.sizes.counters) return;
       }
-      return this.compact(() => document, false);
+      return this.compact(document, false);
     }
     const entries: Entry[] = toEntries(changes);
     let counters: string | null = null;
@@ -164,12 +167,22 @@ export class StateStore {
         if (counters !== null) this.carry.counters = counters;
       }
     });
-    if (this.compacting === null && this.dueForCompaction()) {
-      this.compacting = this.compact(snapshot, true)
-        .catch((error) => log.warn(`cannot compact the state: ${(error as Error).message}`))
+    if (this.compacting === null && this.dueForCompaction()) this.compactInBackground(snapshot);
+  }
+
+  /** The batch is durable already: a failure here must not reject it. */
+  private compactInBackground(snapshot: Snapshotter): void {
+    const warn = (error: unknown) =>
+      log.warn(`cannot compact the state: ${(error as Error).message}`);
+    try {
+      // `snapshot` is exact only until this save resolves, so the state is taken now.
+      this.compacting = this.compact(snapshot(), true)
+        .catch(warn)
         .finally(() => {
           this.compacting = null;
         });
+    } catch (error) {
+      warn(error);
     }
   }
 
@@ -190,11 +203,11 @@ export class StateStore {
   }
 
   /**
-   * Writes the state as of `snapshot` (whose batch is in the log already, or
-   * is made durable by this snapshot) and moves appends to a new log. Batches
-   * appended meanwhile are carried into the new log before the rename.
+   * Writes `document` (whose batch is in the log already, or is made durable
+   * by this very write) and moves appends to a new log. Batches appended
+   * meanwhile are carried into the new log before the rename.
    */
-  private async compact(snapshot: Snapshotter, background: boolean): Promise<void> {
+  private async compact(document: StateDocument, background: boolean): Promise<void> {
     const carry: Carry = { lines: [], changes: 0, counters: null };
     this.carry = carry;
     const step = async (name: CompactionStep) => this.options.onCompaction?.(name);
@@ -205,8 +218,8 @@ export class StateStore {
       // Let the answer to the batch that triggered this go out first.
       if (background) await new Promise((resolve) => setImmediate(resolve));
       const generation = newGeneration();
-      const written = await serializeSnapshot(snapshot(), generation);
-      await writeFileDurably(this.path, written.text, async () => {
+      const written = await serializeSnapshot(document, generation);
+      await writeFileDurably(this.path, written.bytes, async () => {
         await step("snapshot-written");
         release = await this.lock();
         next = await LogFile.create(logPath(this.path, generation), Buffer.concat(carry.lines));
@@ -219,7 +232,7 @@ export class StateStore {
       Object.assign(this.sizes, {
         changes: carry.changes,
         rules: written.rules,
-        snapshotBytes: written.text.length,
+        snapshotBytes: written.bytes.length,
         counters: carry.counters ?? written.counters,
       });
       release?.();
