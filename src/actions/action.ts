@@ -1,10 +1,10 @@
-/** A rule made ready to run: the table holds one per rule, built when the rule is set. */
-import type { HostStats } from "../stats/host-stats.ts";
+/**
+ * A rule made ready to run. Rules that are equal share one (a million hosts on a
+ * few backend pools hold a few actions); counters are kept per hostname by the router.
+ */
 import type { Exchange } from "./exchange.ts";
 
 export interface Action {
   readonly name: string;
-  /** The counters of the rule's hostname; null for the built-in answers. */
-  readonly stats: HostStats | null;
   run(exchange: Exchange): void;
 }

@@ -1,9 +1,7 @@
 /** Turns a stored rule into the action the data plane runs. */
-
 import type { ForwardSettings } from "../proxy/forward.ts";
 import type { Rule } from "../rules/schema.ts";
 import type { PageStore } from "../static/pages.ts";
-import type { StatsBook } from "../stats/host-stats.ts";
 import type { Action } from "./action.ts";
 import { EmptyAction } from "./empty.ts";
 import { ProxyAction } from "./proxy.ts";
@@ -13,30 +11,42 @@ import { StaticAction } from "./static.ts";
 
 export interface ActionContext {
   readonly pages: PageStore;
-  readonly stats: StatsBook;
   readonly forward: ForwardSettings;
   /** Set once the router exists; spin needs the router and the router needs the table. */
   spin: SpinRoom | null;
+  /**
+   * A rule set validates each distinct rule once and shares the result between
+   * hostnames, so the action is built once per rule object too.
+   */
+  readonly built: WeakMap<Rule, Action>;
 }
 
-export function compileRule(context: ActionContext, key: string, rule: Rule): Action {
-  const stats = context.stats.of(key);
+export function compileRule(context: ActionContext, rule: Rule): Action {
+  let action = context.built.get(rule);
+  if (action === undefined) {
+    action = build(context, rule);
+    context.built.set(rule, action);
+  }
+  return action;
+}
+
+function build(context: ActionContext, rule: Rule): Action {
   switch (rule.action) {
     case "proxy":
-      return new ProxyAction(rule.options, context.forward, stats);
+      return new ProxyAction(rule.options, context.forward);
     case "static":
       // Setting a rule re-reads its page, so an edited file is picked up by setting it again.
       context.pages.forget(rule.options.type);
-      return new StaticAction(context.pages.get(rule.options.type), rule.options.type, stats);
+      return new StaticAction(context.pages.get(rule.options.type), rule.options.type);
     case "redirect":
-      return new RedirectAction(rule.options.redirect_to, stats);
+      return new RedirectAction(rule.options.redirect_to);
     case "empty":
-      return new EmptyAction(rule.options.code, stats);
+      return new EmptyAction(rule.options.code);
     case "spin":
-      return new SpinAction(context.spin!, rule.options.timeout, stats);
+      return new SpinAction(context.spin!, rule.options.timeout);
     case "unknown":
-      return new StaticAction(context.pages.builtin("unknown"), "unknown", stats);
+      return new StaticAction(context.pages.builtin("unknown"), "unknown");
     case "no_hosts":
-      return new StaticAction(context.pages.builtin("no-hosts"), "no-hosts", stats);
+      return new StaticAction(context.pages.builtin("no-hosts"), "no-hosts");
   }
 }

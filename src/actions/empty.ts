@@ -1,6 +1,5 @@
 /** `empty`: a status line and no body. */
 import { simpleResponse } from "../http/response-writer.ts";
-import type { HostStats } from "../stats/host-stats.ts";
 import type { Action } from "./action.ts";
 import type { Exchange } from "./exchange.ts";
 
@@ -9,10 +8,7 @@ export class EmptyAction implements Action {
   /** Indexed by keep-alive × 2 + HEAD: the four answers are built once. */
   private readonly responses: Buffer[];
 
-  constructor(
-    code: number,
-    readonly stats: HostStats | null,
-  ) {
+  constructor(code: number) {
     this.responses = [false, true].flatMap((keepAlive) =>
       [false, true].map((head) => simpleResponse(code, [], "", keepAlive, head)),
     );

@@ -2,7 +2,6 @@
 import { formatAddress } from "../config/address.ts";
 import { Forward, type ForwardPlan, type ForwardSettings } from "../proxy/forward.ts";
 import type { Rule } from "../rules/schema.ts";
-import type { HostStats } from "../stats/host-stats.ts";
 import type { Action } from "./action.ts";
 import type { Exchange } from "./exchange.ts";
 
@@ -15,7 +14,6 @@ export class ProxyAction implements Action {
   constructor(
     options: ProxyOptions,
     private readonly settings: ForwardSettings,
-    readonly stats: HostStats | null,
   ) {
     this.plan = {
       backends: options.backends.map(([host, port]) => ({

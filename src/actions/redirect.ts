@@ -4,7 +4,6 @@
  * `bind_internal` listener that is what X-Forwarded-Proto said), as the original did.
  */
 import { simpleResponse } from "../http/response-writer.ts";
-import type { HostStats } from "../stats/host-stats.ts";
 import type { Action } from "./action.ts";
 import type { Exchange } from "./exchange.ts";
 
@@ -13,10 +12,7 @@ export class RedirectAction implements Action {
   private readonly base: string;
   private readonly hasScheme: boolean;
 
-  constructor(
-    redirectTo: string,
-    readonly stats: HostStats | null,
-  ) {
+  constructor(redirectTo: string) {
     this.hasScheme = redirectTo.includes("://");
     // The request path starts with "/", so one trailing slash here would double it.
     this.base = redirectTo.endsWith("/") ? redirectTo.slice(0, -1) : redirectTo;

@@ -1,9 +1,11 @@
 /**
- * Picks the action for a request and moves its `open_requests` count to the
- * rule that now holds it (a spinning request can land on another rule).
+ * Picks the rule for a request, counts the request against its hostname, and
+ * moves the count along when a spinning request lands on another rule.
+ * Counters are looked up per request, so a rule with no traffic costs nothing.
  */
-import type { Protocol, RuleTable } from "../rules/table.ts";
+import type { Entry, Protocol, RuleTable } from "../rules/table.ts";
 import type { PageStore } from "../static/pages.ts";
+import type { StatsBook } from "../stats/host-stats.ts";
 import type { Action } from "./action.ts";
 import type { Exchange } from "./exchange.ts";
 import { StaticAction } from "./static.ts";
@@ -14,28 +16,30 @@ export class Router {
 
   constructor(
     private readonly table: RuleTable<Action>,
+    private readonly stats: StatsBook,
     pages: PageStore,
   ) {
-    this.unknown = new StaticAction(pages.builtin("unknown"), "unknown", null);
-    this.noHosts = new StaticAction(pages.builtin("no-hosts"), "no-hosts", null);
+    this.unknown = new StaticAction(pages.builtin("unknown"), "unknown");
+    this.noHosts = new StaticAction(pages.builtin("no-hosts"), "no-hosts");
   }
 
-  resolve(host: string, protocol: Protocol): Action {
-    if (this.table.size === 0) return this.noHosts;
-    return this.table.resolve(host, protocol)?.action ?? this.unknown;
+  /** The matching rule, or null (the `unknown` page, or `no-hosts` with no rules at all). */
+  resolve(host: string, protocol: Protocol): Entry<Action> | null {
+    return this.table.size === 0 ? null : this.table.resolve(host, protocol);
   }
 
   dispatch(exchange: Exchange): void {
     this.run(this.resolve(exchange.host, exchange.protocol), exchange);
   }
 
-  run(action: Action, exchange: Exchange): void {
-    const stats = action.stats;
+  run(entry: Entry<Action> | null, exchange: Exchange): void {
+    const stats = entry === null ? null : this.stats.of(entry.key);
     if (exchange.stats !== stats) {
       if (exchange.stats) exchange.stats.open_requests--;
       if (stats) stats.open_requests++;
       exchange.stats = stats;
     }
+    const action = entry?.action ?? (this.table.size === 0 ? this.noHosts : this.unknown);
     action.run(exchange);
   }
 }

@@ -6,7 +6,6 @@
  */
 import { simpleResponse } from "../http/response-writer.ts";
 import type { Page } from "../static/pages.ts";
-import type { HostStats } from "../stats/host-stats.ts";
 import type { Action } from "./action.ts";
 import type { Exchange } from "./exchange.ts";
 import type { Router } from "./router.ts";
@@ -61,12 +60,12 @@ export class SpinRoom {
 
   private wake(): void {
     for (const held of this.waiting) {
-      const action = this.router.resolve(held.exchange.host, held.exchange.protocol);
+      const entry = this.router.resolve(held.exchange.host, held.exchange.protocol);
       // Still spinning (maybe under another rule): keep waiting, with the first deadline.
-      if (action instanceof SpinAction) continue;
+      if (entry?.action instanceof SpinAction) continue;
       this.leave(held);
       held.exchange.release();
-      this.router.run(action, held.exchange);
+      this.router.run(entry, held.exchange);
     }
   }
 
@@ -90,7 +89,6 @@ export class SpinAction implements Action {
   constructor(
     private readonly room: SpinRoom,
     private readonly timeoutSeconds: number,
-    readonly stats: HostStats | null,
   ) {}
 
   run(exchange: Exchange): void {

@@ -1,7 +1,6 @@
 /** `static`: a whole page from static_dir or the built-ins; also the `unknown` and `no_hosts` answers. */
 import { simpleResponse } from "../http/response-writer.ts";
 import type { Page } from "../static/pages.ts";
-import type { HostStats } from "../stats/host-stats.ts";
 import type { Action } from "./action.ts";
 import type { Exchange } from "./exchange.ts";
 
@@ -11,7 +10,6 @@ export class StaticAction implements Action {
   constructor(
     private readonly page: Page | null,
     private readonly type: string,
-    readonly stats: HostStats | null,
   ) {}
 
   run(exchange: Exchange): void {

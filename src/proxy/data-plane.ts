@@ -47,7 +47,7 @@ export function startDataPlane(
   const pool = new BackendPool({ idleTimeout: config.idleTimeout, maxIdlePerBackend: 1024 });
   const context: ActionContext = {
     pages,
-    stats,
+    built: new WeakMap(),
     forward: {
       pool,
       connectTimeout: config.connectTimeout,
@@ -58,8 +58,8 @@ export function startDataPlane(
     },
     spin: null,
   };
-  const table = new RuleTable<Action>((key, rule) => compileRule(context, key, rule));
-  const router = new Router(table, pages);
+  const table = new RuleTable<Action>((_key, rule) => compileRule(context, rule));
+  const router = new Router(table, stats, pages);
   context.spin = new SpinRoom(router, pages.builtin("timeout"), config.maxSpinning, (listener) =>
     table.onChange(listener),
   );

@@ -25,14 +25,18 @@ export type Change =
 
 interface Waiting {
   change: Change;
+  /** Restores `latest` as it was before this change. */
+  undo: () => void;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
 export class RuleRegistry<A> {
-  /** What is on disk, and so what the table holds. */
-  private durable: Map<string, Rule>;
-  /** `durable` plus the changes waiting for their write: what the API answers from. */
+  /**
+   * What is on disk is what the table holds; `latest` adds the changes still
+   * waiting for their write, and is what the API answers from. Each waiting
+   * change keeps what it replaced, so a failed write can be taken back.
+   */
   private latest: Map<string, Rule>;
   private queue: Waiting[] = [];
   private writing: Promise<void> | null = null;
@@ -45,8 +49,7 @@ export class RuleRegistry<A> {
     /** Where else durable changes must apply before they are acknowledged (workers). */
     private readonly publish: ((changes: readonly Change[]) => Promise<void>) | null = null,
   ) {
-    this.durable = new Map(Object.entries(initial));
-    this.latest = new Map(this.durable);
+    this.latest = new Map(Object.entries(initial));
     table.replaceAll(initial);
   }
 
@@ -90,9 +93,9 @@ export class RuleRegistry<A> {
   }
 
   private submit(change: Change): Promise<void> {
-    apply(this.latest, change);
+    const undo = apply(this.latest, change);
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ change, resolve, reject });
+      this.queue.push({ change, undo, resolve, reject });
       this.writing ??= this.drain();
     });
   }
@@ -104,17 +107,17 @@ export class RuleRegistry<A> {
       try {
         // The whole state is built only if the store asks for it (a rewrite or compaction).
         await this.save(changes, () => ({
-          hosts: triplesAfter(this.durable, changes),
+          hosts: triplesAfter(this.table.entries(), changes),
           stats: this.stats.toJSON(),
         }));
       } catch (error) {
-        // Nothing of this batch is on disk: forget it, keep what still waits.
-        this.latest = new Map(this.durable);
-        for (const waiting of this.queue) apply(this.latest, waiting.change);
+        // Nothing of this batch is on disk: take back it and what came after, newest
+        // first, then put back what still waits.
+        for (const waiting of [...batch, ...this.queue].reverse()) waiting.undo();
+        for (const waiting of this.queue) waiting.undo = apply(this.latest, waiting.change);
         for (const waiting of batch) waiting.reject(error);
         continue;
       }
-      for (const change of changes) apply(this.durable, change);
       if (this.publish !== null) await this.publish(changes);
       for (const change of changes) this.applyToTable(change);
       for (const waiting of batch) waiting.resolve();
@@ -139,30 +142,40 @@ export class RuleRegistry<A> {
   }
 }
 
-function apply(rules: Map<string, Rule>, change: Change): void {
+/** Applies `change` to `rules`; returns what puts them back. */
+function apply(rules: Map<string, Rule>, change: Change): () => void {
   switch (change.kind) {
     case "set":
-      rules.set(change.key, change.rule);
-      break;
-    case "delete":
-      rules.delete(change.key);
-      break;
-    case "replace":
+    case "delete": {
+      const before = rules.get(change.key);
+      if (change.kind === "set") rules.set(change.key, change.rule);
+      else rules.delete(change.key);
+      return () => {
+        if (before === undefined) rules.delete(change.key);
+        else rules.set(change.key, before);
+      };
+    }
+    case "replace": {
+      const before = new Map(rules);
       rules.clear();
       for (const [key, rule] of Object.entries(change.rules)) rules.set(key, rule);
-      break;
+      return () => {
+        rules.clear();
+        for (const [key, rule] of before) rules.set(key, rule);
+      };
+    }
     case "none":
-      break;
+      return () => {};
   }
 }
 
-/** The stored form of `rules` with `changes` applied, leaving `rules` as it is. */
+/** The stored form of the table's rules with `changes` applied. */
 function triplesAfter(
-  rules: Map<string, Rule>,
+  rules: Iterable<{ key: string; rule: Rule }>,
   changes: readonly Change[],
 ): Record<string, RuleTriple> {
   let out: Record<string, RuleTriple> = {};
-  for (const [key, rule] of rules) out[key] = toTriple(rule);
+  for (const { key, rule } of rules) out[key] = toTriple(rule);
   for (const change of changes) {
     if (change.kind === "set") out[change.key] = toTriple(change.rule);
     else if (change.kind === "delete") delete out[change.key];
