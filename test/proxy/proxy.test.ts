@@ -25,6 +25,43 @@ afterAll(async () => {
 
 const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
+/**
+ * A raw backend whose connections each answer one request, then close on the
+ * next one without answering it.
+ */
+function oneShotBackend() {
+  const counts = { connections: 0, requests: 0 };
+  const listener = Bun.listen<{ served: boolean; seen: string }>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      open(socket) {
+        counts.connections++;
+        socket.data = { served: false, seen: "" };
+      },
+      data(socket, data) {
+        socket.data.seen += data.toString("latin1");
+        if (!socket.data.seen.includes("\r\n\r\n")) return;
+        socket.data.seen = "";
+        counts.requests++;
+        if (socket.data.served) return void socket.end();
+        socket.data.served = true;
+        socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      },
+    },
+  });
+  return {
+    listener,
+    port: listener.port,
+    get connections() {
+      return counts.connections;
+    },
+    get requests() {
+      return counts.requests;
+    },
+  };
+}
+
 /** A request through Mantrid with node:http, for bodies too big to frame by hand. */
 function viaMantrid(
   options: {
@@ -356,25 +393,7 @@ describe("failures", () => {
   test("a pooled connection the backend drops on reuse: retried on a fresh one, no error", async () => {
     // Each backend connection answers one request, then closes on the next without a word:
     // the race of a keep-alive timeout expiring just as a request is sent.
-    let connections = 0;
-    const oneShot = Bun.listen<{ served: boolean; seen: string }>({
-      hostname: "127.0.0.1",
-      port: 0,
-      socket: {
-        open(socket) {
-          connections++;
-          socket.data = { served: false, seen: "" };
-        },
-        data(socket, data) {
-          socket.data.seen += data.toString("latin1");
-          if (!socket.data.seen.includes("\r\n\r\n")) return;
-          socket.data.seen = "";
-          if (socket.data.served) return void socket.end();
-          socket.data.served = true;
-          socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-        },
-      },
-    });
+    const oneShot = oneShotBackend();
     await mantrid.set("stale.test", ["proxy", { backends: [`127.0.0.1:${oneShot.port}`] }, false]);
     for (let i = 0; i < 3; i++) {
       const connection = await connect(mantrid.port);
@@ -383,30 +402,12 @@ describe("failures", () => {
       expect(response!.status).toBe(200);
       expect(response!.body.toString()).toBe("ok");
     }
-    expect(connections).toBe(3);
-    oneShot.stop(true);
+    expect(oneShot.connections).toBe(3);
+    oneShot.listener.stop(true);
   });
 
   test("a POST is not replayed when a reused connection drops it: 502", async () => {
-    let requests = 0;
-    const oneShot = Bun.listen<{ served: boolean; seen: string }>({
-      hostname: "127.0.0.1",
-      port: 0,
-      socket: {
-        open(socket) {
-          socket.data = { served: false, seen: "" };
-        },
-        data(socket, data) {
-          socket.data.seen += data.toString("latin1");
-          if (!socket.data.seen.includes("\r\n\r\n")) return;
-          socket.data.seen = "";
-          requests++;
-          if (socket.data.served) return void socket.end();
-          socket.data.served = true;
-          socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-        },
-      },
-    });
+    const oneShot = oneShotBackend();
     await mantrid.set("post.test", ["proxy", { backends: [`127.0.0.1:${oneShot.port}`] }, false]);
     const first = await connect(mantrid.port);
     first.send("GET / HTTP/1.1\r\nHost: post.test\r\nConnection: close\r\n\r\n");
@@ -416,8 +417,8 @@ describe("failures", () => {
       "POST / HTTP/1.1\r\nHost: post.test\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi",
     );
     expect(parseResponses(await second.closed)[0]!.status).toBe(502);
-    expect(requests).toBe(2);
-    oneShot.stop(true);
+    expect(oneShot.requests).toBe(2);
+    oneShot.listener.stop(true);
   });
 });
 
