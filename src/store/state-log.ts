@@ -137,8 +137,14 @@ export class StateStore {
 
   private async saveBatch(changes: readonly Change[], snapshot: Snapshotter): Promise<void> {
     const flush = changes.some((change) => change.kind === "none");
-    if (this.current === null || (flush && this.sizes.snapshotBytes <= this.rewriteLimit)) {
-      // No log yet, or a counters save on a snapshot cheap enough to rewrite.
+    // A whole new rule set is a new snapshot, not a log line as large as one.
+    const replaced = changes.some((change) => change.kind === "replace");
+    if (
+      this.current === null ||
+      replaced ||
+      (flush && this.sizes.snapshotBytes <= this.rewriteLimit)
+    ) {
+      // No log yet, a replaced rule set, or a counters save on a snapshot cheap enough to rewrite.
       await this.compacting;
       const document = snapshot();
       const idle = this.current !== null && this.sizes.changes === 0;
