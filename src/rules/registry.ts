@@ -93,11 +93,39 @@ export class RuleRegistry<A> {
   }
 
   private submit(change: Change): Promise<void> {
-    const undo = apply(this.latest, change);
+    const undo = this.apply(change);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ change, undo, resolve, reject });
       this.writing ??= this.drain();
     });
+  }
+
+  /** Applies `change` to `latest`; returns what puts it back. */
+  private apply(change: Change): () => void {
+    const rules = this.latest;
+    switch (change.kind) {
+      case "set":
+      case "delete": {
+        const before = rules.get(change.key);
+        if (change.kind === "set") rules.set(change.key, change.rule);
+        else rules.delete(change.key);
+        return () => {
+          if (before === undefined) rules.delete(change.key);
+          else rules.set(change.key, before);
+        };
+      }
+      case "replace": {
+        // A new map: the old one, untouched, is the undo.
+        const replacement = new Map<string, Rule>();
+        for (const key in change.rules) replacement.set(key, change.rules[key]!);
+        this.latest = replacement;
+        return () => {
+          this.latest = rules;
+        };
+      }
+      case "none":
+        return () => {};
+    }
   }
 
   private async drain(): Promise<void> {
@@ -114,7 +142,7 @@ export class RuleRegistry<A> {
         // Nothing of this batch is on disk: take back it and what came after, newest
         // first, then put back what still waits.
         for (const waiting of [...batch, ...this.queue].reverse()) waiting.undo();
-        for (const waiting of this.queue) waiting.undo = apply(this.latest, waiting.change);
+        for (const waiting of this.queue) waiting.undo = this.apply(waiting.change);
         for (const waiting of batch) waiting.reject(error);
         continue;
       }
@@ -142,47 +170,25 @@ export class RuleRegistry<A> {
   }
 }
 
-/** Applies `change` to `rules`; returns what puts them back. */
-function apply(rules: Map<string, Rule>, change: Change): () => void {
-  switch (change.kind) {
-    case "set":
-    case "delete": {
-      const before = rules.get(change.key);
-      if (change.kind === "set") rules.set(change.key, change.rule);
-      else rules.delete(change.key);
-      return () => {
-        if (before === undefined) rules.delete(change.key);
-        else rules.set(change.key, before);
-      };
-    }
-    case "replace": {
-      const before = new Map(rules);
-      rules.clear();
-      for (const [key, rule] of Object.entries(change.rules)) rules.set(key, rule);
-      return () => {
-        rules.clear();
-        for (const [key, rule] of before) rules.set(key, rule);
-      };
-    }
-    case "none":
-      return () => {};
-  }
-}
-
 /** The stored form of the table's rules with `changes` applied. */
 function triplesAfter(
   rules: Iterable<{ key: string; rule: Rule }>,
   changes: readonly Change[],
 ): Record<string, RuleTriple> {
-  let out: Record<string, RuleTriple> = {};
-  for (const { key, rule } of rules) out[key] = toTriple(rule);
-  for (const change of changes) {
+  // Only what follows the last replacement of the whole set counts.
+  let from = 0;
+  for (let i = 0; i < changes.length; i++) if (changes[i]!.kind === "replace") from = i;
+  const out: Record<string, RuleTriple> = {};
+  const base = changes[from];
+  if (base?.kind === "replace") {
+    for (const key in base.rules) out[key] = toTriple(base.rules[key]!);
+    from++;
+  } else {
+    for (const { key, rule } of rules) out[key] = toTriple(rule);
+  }
+  for (const change of changes.slice(from)) {
     if (change.kind === "set") out[change.key] = toTriple(change.rule);
     else if (change.kind === "delete") delete out[change.key];
-    else if (change.kind === "replace") {
-      out = {};
-      for (const [key, rule] of Object.entries(change.rules)) out[key] = toTriple(rule);
-    }
   }
   return out;
 }

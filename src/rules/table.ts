@@ -59,8 +59,7 @@ export class RuleTable<A> {
   }
 
   set(key: string, rule: Rule): void {
-    const [map, name] = this.mapFor(key);
-    map.set(name, { key, rule, action: this.compile(key, rule) });
+    this.insert(key, rule);
     this.changed();
   }
 
@@ -76,10 +75,7 @@ export class RuleTable<A> {
     this.bare.clear();
     this.http.clear();
     this.https.clear();
-    for (const [key, rule] of Object.entries(rules)) {
-      const [map, name] = this.mapFor(key);
-      map.set(name, { key, rule, action: this.compile(key, rule) });
-    }
+    for (const key in rules) this.insert(key, rules[key]!);
     this.changed();
   }
 
@@ -98,6 +94,13 @@ export class RuleTable<A> {
   private changed(): void {
     this.version++;
     for (const listener of [...this.listeners]) listener();
+  }
+
+  private insert(key: string, rule: Rule): void {
+    const entry = { key, rule, action: this.compile(key, rule) };
+    if (key.startsWith("http://")) this.http.set(key.substring(7), entry);
+    else if (key.startsWith("https://")) this.https.set(key.substring(8), entry);
+    else this.bare.set(key, entry);
   }
 
   private mapFor(key: string): [Map<string, Entry<A>>, string] {
