@@ -269,7 +269,11 @@ export class Forward implements BackendUser {
           this.backend = null;
           return this.fail(502);
         }
-        return this.startTunnel(bytes, length);
+        return this.startTunnel(bytes, length, true);
+      }
+      // A CONNECT that the backend accepts becomes a tunnel too (RFC 9110 §9.3.6).
+      if (exchange.head.method === "CONNECT" && status >= 200 && status < 300) {
+        return this.startTunnel(bytes, length, false);
       }
       if (status < 200) {
         // Interim responses (100 Continue, 103 Early Hints) pass through as they are.
@@ -375,15 +379,15 @@ export class Forward implements BackendUser {
     exchange.finish(this.clientKeepAlive);
   }
 
-  private startTunnel(bytes: Buffer, length: number): void {
+  private startTunnel(bytes: Buffer, length: number, switching: boolean): void {
     const exchange = this.exchange;
     const backend = this.backend!;
     exchange.clearDeadline();
     this.state = TUNNEL;
     this.responseStarted = true;
-    // Bytes the backend sent after its 101 already belong to the new protocol.
+    // Bytes the backend sent after its answer already belong to the tunnel.
     exchange.send(
-      clientResponseHead(bytes, this.response, true, false, true, bytes, length, bytes.length),
+      clientResponseHead(bytes, this.response, true, false, switching, bytes, length, bytes.length),
     );
     exchange.onDrain = () => backend.resume();
     exchange.onEnd = () => backend.shutdown();

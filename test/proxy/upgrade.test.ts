@@ -93,3 +93,35 @@ test("the next request on a keep-alive connection sees a changed rule", async ()
   connection.destroy();
   await mantrid.set("ws.test", ["proxy", { backends: [`127.0.0.1:${echo.port}`] }, false]);
 });
+
+test("CONNECT accepted by the backend becomes a two-way tunnel", async () => {
+  // A backend that accepts CONNECT, then echoes every byte in upper case.
+  const tunnelEnd = Bun.listen<{ open: boolean }>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      open(socket) {
+        socket.data = { open: false };
+      },
+      data(socket, data) {
+        if (!socket.data.open) {
+          socket.data.open = true;
+          socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+          return;
+        }
+        socket.write(data.toString("latin1").toUpperCase());
+      },
+    },
+  });
+  await mantrid.set("tunnel.test", ["proxy", { backends: [`127.0.0.1:${tunnelEnd.port}`] }, false]);
+  const connection = await connect(mantrid.port);
+  connection.send("CONNECT tunnel.test:443 HTTP/1.1\r\nHost: tunnel.test:443\r\n\r\n");
+  await connection.until((bytes) => bytes.includes("\r\n\r\n"));
+  expect(connection.received().toString("latin1")).toStartWith("HTTP/1.1 200");
+  const headLength = connection.received().length;
+  connection.send("hello tunnel");
+  const all = await connection.until((bytes) => bytes.length >= headLength + 12);
+  expect(all.subarray(headLength).toString("latin1")).toBe("HELLO TUNNEL");
+  connection.destroy();
+  tunnelEnd.stop(true);
+});
