@@ -31,9 +31,12 @@ export function canonicalHostname(name: string): string {
 }
 
 /** A rule's key: a hostname, optionally prefixed by `http://` or `https://`. */
+/** 253 characters, plus room for an `https://` prefix. */
+const HOSTNAME_MAX = 261;
+
 export const Hostname = v.pipe(
   v.string("a hostname must be a string"),
-  v.maxLength(261, "a hostname is at most 253 characters"),
+  v.maxLength(HOSTNAME_MAX, "a hostname is at most 253 characters"),
   v.regex(
     HOSTNAME_RE,
     "a hostname is dot-separated labels of letters, digits and '-', optionally prefixed by http:// or https://",
@@ -233,9 +236,19 @@ export type RuleTriple = [ActionName, Record<string, unknown>, boolean];
 /** The whole rule set: hostname → rule (validated by `parseRuleSet`). */
 export type RuleSet = Record<string, Rule>;
 
-/** Back to the stored, original form. */
+const triples = new WeakMap<Rule, RuleTriple>();
+
+/**
+ * Back to the stored, original form. Rules are never changed once parsed, so
+ * a rule shared by many hostnames gives them one triple too.
+ */
 export function toTriple(rule: Rule): RuleTriple {
-  return [rule.action, rule.options as Record<string, unknown>, rule.match_subdomains];
+  let triple = triples.get(rule);
+  if (triple === undefined) {
+    triple = [rule.action, rule.options as Record<string, unknown>, rule.match_subdomains];
+    triples.set(rule, triple);
+  }
+  return triple;
 }
 
 export interface Problem {
@@ -300,10 +313,16 @@ export function parseRuleSet(input: unknown): Parsed<RuleSet> {
   const out: RuleSet = {};
   const found: Problem[] = [];
   for (const [name, triple] of Object.entries(input)) {
-    const host = v.safeParse(Hostname, name);
-    if (!host.success) {
-      for (const problem of problems(host.issues)) found.push({ ...problem, path: [name] });
-      continue;
+    // The schema's own checks, spelled out for speed on the common, valid name.
+    let host: string;
+    if (name.length <= HOSTNAME_MAX && HOSTNAME_RE.test(name)) host = canonicalHostname(name);
+    else {
+      const parsed = v.safeParse(Hostname, name);
+      if (!parsed.success) {
+        for (const problem of problems(parsed.issues)) found.push({ ...problem, path: [name] });
+        continue;
+      }
+      host = parsed.output;
     }
     const key = JSON.stringify(triple);
     let rule = seen.get(key);
@@ -311,7 +330,7 @@ export function parseRuleSet(input: unknown): Parsed<RuleSet> {
       rule = parseRule(triple);
       seen.set(key, rule);
     }
-    if (rule.ok) out[host.output] = rule.value;
+    if (rule.ok) out[host] = rule.value;
     else
       for (const problem of rule.problems)
         found.push({ ...problem, path: [name, ...problem.path] });

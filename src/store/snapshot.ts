@@ -92,8 +92,16 @@ export async function serializeSnapshot(
   const slices = [Buffer.from(`{"log":${JSON.stringify(generation)},"hosts":{`)];
   let slice = "";
   let rules = 0;
+  // Hostnames that share a rule share its triple: each distinct one is encoded once.
+  const encoded = new Map<unknown, string>();
   for (const key in document.hosts) {
-    slice += `${rules === 0 ? "" : ","}${JSON.stringify(key)}:${JSON.stringify(document.hosts[key])}`;
+    const triple = document.hosts[key];
+    let json = encoded.get(triple);
+    if (json === undefined) {
+      json = JSON.stringify(triple);
+      encoded.set(triple, json);
+    }
+    slice += `${rules === 0 ? "" : ","}${JSON.stringify(key)}:${json}`;
     if (++rules % SLICE === 0) {
       slices.push(Buffer.from(slice));
       slice = "";
