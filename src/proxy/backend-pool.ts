@@ -65,8 +65,8 @@ export class BackendPool {
       allowHalfOpen: true,
       socket: {
         open: (socket) => {
+          // Bun sets TCP_NODELAY on the sockets it opens.
           socket.data = new BackendConnection(socket, key);
-          socket.setNoDelay(true);
         },
         data: (socket, chunk) => {
           const connection = socket.data;

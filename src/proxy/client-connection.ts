@@ -31,6 +31,11 @@ import { clock } from "./clock.ts";
 import type { Forward } from "./forward.ts";
 import { WriteQueue } from "./write-queue.ts";
 
+/** Listening on `::` shows IPv4 clients as `::ffff:1.2.3.4`; forwarding headers want `1.2.3.4`. */
+export function plainAddress(remote: string): string {
+  return remote.startsWith("::ffff:") && remote.includes(".") ? remote.substring(7) : remote;
+}
+
 export interface ListenerContext {
   /** A `bind_internal` listener: forwarding headers from the client are trusted. */
   readonly internal: boolean;
@@ -107,10 +112,17 @@ export class ClientConnection implements Exchange {
   constructor(
     readonly socket: Socket<ClientConnection>,
     private readonly context: ListenerContext,
-    readonly clientAddress: string,
   ) {
     this.out = new WriteQueue(socket);
   }
+
+  /** Asked of the socket only when needed (a proxied request): it costs a getpeername. */
+  get clientAddress(): string {
+    this.address ??= plainAddress(this.socket.remoteAddress);
+    return this.address;
+  }
+
+  private address: string | null = null;
 
   get head(): RequestHead {
     this.parsed ??= this.context.spares.heads.pop() ?? new RequestHead();

@@ -40,14 +40,10 @@ export function listen(
           socket.end(TOO_MANY);
           return;
         }
-        const connection = new ClientConnection(
-          socket,
-          context,
-          clientAddress(socket.remoteAddress),
-        );
+        const connection = new ClientConnection(socket, context);
         socket.data = connection;
+        // Bun already sets TCP_NODELAY on accepted sockets: no second setsockopt.
         context.connections.add(connection);
-        socket.setNoDelay(true);
       },
       data: (socket, chunk) => socket.data?.onData(chunk),
       drain: (socket) => socket.data?.onWritable(),
@@ -57,9 +53,4 @@ export function listen(
     },
   };
   return Bun.listen<ClientConnection>(options);
-}
-
-/** Listening on `::` shows IPv4 clients as `::ffff:1.2.3.4`; forwarding headers want `1.2.3.4`. */
-export function clientAddress(remote: string): string {
-  return remote.startsWith("::ffff:") && remote.includes(".") ? remote.substring(7) : remote;
 }
