@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
 import { request as httpRequest } from "node:http";
+import { parseAddress } from "../../src/config/address.ts";
 import { httpBackend, namedBackend, type TestBackend } from "../support/backend.ts";
 import { startMantrid, type TestMantrid } from "../support/mantrid.ts";
 import { connect, parseResponses, responses } from "../support/wire.ts";
@@ -454,5 +455,43 @@ describe("stats while streaming", () => {
     expect(after.completed_requests).toBe(1);
     expect(after.bytes_sent).toBeGreaterThan(200_000);
     await slow.close();
+  });
+});
+
+describe("IPv6", () => {
+  test("a [::1] listener serves, and X-Forwarded-For carries the IPv6 client address", async () => {
+    const v6 = await startMantrid({
+      bind: [parseAddress("[::1]:0")],
+      bindInternal: [],
+    });
+    const mirror = await httpBackend((request, response) => {
+      response.end(String(request.headers["x-forwarded-for"]));
+    });
+    await v6.set("six.test", ["proxy", { backends: [`127.0.0.1:${mirror.port}`] }, false]);
+    const connection = await connect(v6.port, "::1");
+    connection.send("GET / HTTP/1.1\r\nHost: six.test\r\nConnection: close\r\n\r\n");
+    const [response] = parseResponses(await connection.closed);
+    expect(response!.body.toString()).toBe("::1");
+    await v6.stop();
+    await mirror.close();
+  });
+
+  test("*:port listens on IPv4 and IPv6; an IPv4 client is named without ::ffff:", async () => {
+    const both = await startMantrid({ bind: [parseAddress("*:0")], bindInternal: [] });
+    const mirror = await httpBackend((request, response) => {
+      response.end(String(request.headers["x-forwarded-for"]));
+    });
+    await both.set("any.test", ["proxy", { backends: [`127.0.0.1:${mirror.port}`] }, false]);
+    for (const [host, expected] of [
+      ["127.0.0.1", "127.0.0.1"],
+      ["::1", "::1"],
+    ]) {
+      const connection = await connect(both.port, host);
+      connection.send("GET / HTTP/1.1\r\nHost: any.test\r\nConnection: close\r\n\r\n");
+      const [response] = parseResponses(await connection.closed);
+      expect(response!.body.toString()).toBe(expected!);
+    }
+    await both.stop();
+    await mirror.close();
   });
 });
