@@ -14,7 +14,7 @@
 import type { Socket } from "bun";
 import type { BodySink, Exchange } from "../actions/exchange.ts";
 import type { Router } from "../actions/router.ts";
-import { ChunkedFramer } from "../http/chunked.ts";
+import { BodyFramer } from "../http/body-framer.ts";
 import type { HeadLimits } from "../http/limits.ts";
 import {
   errorReason,
@@ -23,18 +23,16 @@ import {
   parseRequestHead,
   RequestHead,
 } from "../http/request-head.ts";
+import { BodyKind } from "../http/response-head.ts";
 import { simpleResponse } from "../http/response-writer.ts";
-import { canonicalHost } from "../rules/host.ts";
+import { authorityHost, canonicalHost } from "../rules/host.ts";
 import type { Protocol } from "../rules/table.ts";
 import type { HostStats } from "../stats/host-stats.ts";
+import { plainAddress } from "./client-address.ts";
 import { clock } from "./clock.ts";
 import type { Forward } from "./forward.ts";
+import { SPARES, type Spares } from "./spares.ts";
 import { WriteQueue } from "./write-queue.ts";
-
-/** Listening on `::` shows IPv4 clients as `::ffff:1.2.3.4`; forwarding headers want `1.2.3.4`. */
-export function plainAddress(remote: string): string {
-  return remote.startsWith("::ffff:") && remote.includes(".") ? remote.substring(7) : remote;
-}
 
 export interface ListenerContext {
   /** A `bind_internal` listener: forwarding headers from the client are trusted. */
@@ -52,24 +50,8 @@ const ACTIVE = 1;
 const UPGRADED = 2;
 const CLOSED = 3;
 
-const BODY_NONE = 0;
-const BODY_LENGTH = 1;
-const BODY_CHUNKED = 2;
-
 const dropBody: BodySink = () => true;
 const NO_BYTES = Buffer.alloc(0);
-
-const SPARES = 256;
-
-/**
- * Parse targets and proxy state, lent to a data plane's connections while they
- * have a request under way: ten thousand idle keep-alive connections then hold
- * neither, only their sockets.
- */
-export class Spares {
-  readonly heads: RequestHead[] = [];
-  readonly forwards: Forward[] = [];
-}
 
 export class ClientConnection implements Exchange {
   /** Parse state, taken from a shared pool while a request is under way (see `idleDown`). */
@@ -97,10 +79,7 @@ export class ClientConnection implements Exchange {
   private sink: BodySink | null = null;
   private sinkBlocked = false;
   private held = false;
-  private bodyKind = BODY_NONE;
-  private bodyLeft = 0;
-  private framer: ChunkedFramer | null = null;
-  bodyDone = true;
+  private readonly body = new BodyFramer();
   private responseDone = false;
   /** Some byte of a response to the current request has been written. */
   private answered = false;
@@ -127,6 +106,10 @@ export class ClientConnection implements Exchange {
   get head(): RequestHead {
     this.parsed ??= this.context.spares.heads.pop() ?? new RequestHead();
     return this.parsed;
+  }
+
+  get bodyDone(): boolean {
+    return this.body.done;
   }
 
   get internal(): boolean {
@@ -241,7 +224,7 @@ export class ClientConnection implements Exchange {
         continue;
       }
       if (this.phase !== ACTIVE) return;
-      if (!this.bodyDone) {
+      if (!this.body.done) {
         if (this.sink === null || this.sinkBlocked || this.held) {
           if (this.input !== null || this.held) this.pauseReading();
           return;
@@ -279,64 +262,35 @@ export class ClientConnection implements Exchange {
       this.context.internal && (head.xForwarded === "https" || head.xForwarded === "ssl")
         ? "https"
         : "http";
-    if (head.chunked) {
-      this.bodyKind = BODY_CHUNKED;
-      this.framer ??= new ChunkedFramer();
-      this.framer.reset();
-      this.bodyDone = false;
-    } else if (head.contentLength > 0) {
-      this.bodyKind = BODY_LENGTH;
-      this.bodyLeft = head.contentLength;
-      this.bodyDone = false;
-    } else {
-      this.bodyKind = BODY_NONE;
-      this.bodyDone = true;
-    }
+    // A request without Content-Length or chunked has no body (RFC 9112 §6.3).
+    if (head.chunked) this.body.start(BodyKind.Chunked);
+    else this.body.start(BodyKind.Length, Math.max(0, head.contentLength));
     this.sink = null;
     this.sinkBlocked = false;
     this.responseDone = false;
     this.answered = false;
     const first = this.headBytes[head.targetStart];
     const absoluteForm = first !== 0x2f && first !== 0x2a && head.method !== "CONNECT";
-    if (absoluteForm && !this.hostMatchesTarget()) {
+    // RFC 9112 §3.2.2: a backend would follow the target's authority; routing follows Host.
+    if (absoluteForm && authorityHost(head.target(this.headBytes)) !== this.host) {
       return this.reject(400, "Host does not match the authority of the request target");
     }
     this.context.router.dispatch(this);
     if (this.stats) this.stats.bytes_received += headLength;
   }
 
-  /**
-   * An absolute-form target names its own authority, which a backend must use
-   * instead of Host (RFC 9112 §3.2.2); routing uses Host, so the two must agree.
-   */
-  private hostMatchesTarget(): boolean {
-    const target = this.head.target(this.headBytes);
-    const start = target.indexOf("://") + 3;
-    let end = start;
-    while (end < target.length && target[end] !== "/" && target[end] !== "?") end++;
-    return canonicalHost(target.slice(start, end)) === this.host;
-  }
-
   /** Moves request body bytes from `input` to the sink. False: stop stepping for now. */
   private feedBody(): boolean {
     const input = this.input!;
-    let taken: number;
-    if (this.bodyKind === BODY_LENGTH) {
-      taken = Math.min(this.bodyLeft, input.length);
-      this.bodyLeft -= taken;
-      if (this.bodyLeft === 0) this.bodyDone = true;
-    } else {
-      taken = this.framer!.feed(input, 0, input.length);
-      if (taken < 0) {
-        this.bodyBroken();
-        return false;
-      }
-      if (this.framer!.done) this.bodyDone = true;
+    const taken = this.body.take(input, 0, input.length);
+    if (taken < 0) {
+      this.bodyBroken();
+      return false;
     }
     const part = taken === input.length ? input : input.subarray(0, taken);
     this.input = taken === input.length ? null : input.subarray(taken);
     if (this.stats) this.stats.bytes_received += taken;
-    if (!this.sink!(part, this.bodyDone)) this.sinkBlocked = true;
+    if (!this.sink!(part, this.body.done)) this.sinkBlocked = true;
     return true;
   }
 
@@ -346,7 +300,7 @@ export class ClientConnection implements Exchange {
    * gets a 400 if no byte of a response has left yet, else just the close.
    */
   private bodyBroken(): void {
-    this.bodyDone = true;
+    this.body.start(BodyKind.None);
     const onClose = this.onClose;
     this.onClose = null;
     onClose?.();
@@ -396,7 +350,7 @@ export class ClientConnection implements Exchange {
     this.keepAlive = false;
     this.phase = ACTIVE;
     this.responseDone = true;
-    this.bodyDone = true;
+    this.body.start(BodyKind.None);
     this.write(
       simpleResponse(
         status,
@@ -483,7 +437,7 @@ export class ClientConnection implements Exchange {
     if (!reusable) this.keepAlive = false;
     this.responseDone = true;
     // A request body the backend did not wait for is dropped, as a static answer's is.
-    if (!this.bodyDone && this.sink !== dropBody) {
+    if (!this.body.done && this.sink !== dropBody) {
       this.sink = dropBody;
       this.sinkBlocked = false;
     }

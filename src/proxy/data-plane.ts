@@ -15,8 +15,9 @@ import { RuleTable } from "../rules/table.ts";
 import { PageStore } from "../static/pages.ts";
 import type { StatsBook } from "../stats/host-stats.ts";
 import { BackendPool } from "./backend-pool.ts";
-import { type ClientConnection, type ListenerContext, Spares } from "./client-connection.ts";
+import type { ClientConnection, ListenerContext } from "./client-connection.ts";
 import { listen } from "./listener.ts";
+import { Spares } from "./spares.ts";
 import { startSweep } from "./sweep.ts";
 
 export interface DataPlane {

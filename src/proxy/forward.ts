@@ -7,7 +7,7 @@
  * so a cut response never looks whole.
  */
 import type { Exchange } from "../actions/exchange.ts";
-import { ChunkedFramer } from "../http/chunked.ts";
+import { BodyFramer } from "../http/body-framer.ts";
 import type { HeadLimits } from "../http/limits.ts";
 import { NEED_MORE } from "../http/request-head.ts";
 import {
@@ -74,9 +74,7 @@ export class Forward implements BackendUser {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly response = new ResponseHead();
   private pending: Buffer | null = null;
-  private bodyKind: BodyKind = BodyKind.None;
-  private bodyLeft = 0;
-  private framer: ChunkedFramer | null = null;
+  private readonly body = new BodyFramer();
   private bodySent = false;
   private responseStarted = false;
   private readonly sink = (bytes: Buffer) => {
@@ -101,8 +99,7 @@ export class Forward implements BackendUser {
     this.attempt = 0;
     this.backend = null;
     this.pending = null;
-    this.bodyKind = BodyKind.None;
-    this.bodyLeft = 0;
+    this.body.start(BodyKind.None);
     this.bodySent = false;
     this.responseStarted = false;
     this.clientKeepAlive = true;
@@ -234,7 +231,7 @@ export class Forward implements BackendUser {
         return;
       }
       case STREAMING:
-        if (this.bodyKind === BodyKind.UntilClose) this.done(false);
+        if (this.body.kind === BodyKind.UntilClose) this.done(false);
         else this.abort();
         return;
       case TUNNEL:
@@ -285,18 +282,14 @@ export class Forward implements BackendUser {
       }
       exchange.clearDeadline();
       this.responseStarted = true;
-      this.bodyKind = responseBodyKind(response, exchange.head.method);
-      const clientKeepAlive = exchange.keepAlive && this.bodyKind !== BodyKind.UntilClose;
+      const kind = responseBodyKind(response, exchange.head.method);
+      this.body.start(kind, response.contentLength);
+      const clientKeepAlive = exchange.keepAlive && kind !== BodyKind.UntilClose;
       if (!clientKeepAlive) this.clientKeepAlive = false;
       this.state = STREAMING;
       exchange.onDrain = this.resumeBackend;
-      if (this.bodyKind === BodyKind.Length) this.bodyLeft = response.contentLength;
-      else if (this.bodyKind === BodyKind.Chunked) {
-        this.framer ??= new ChunkedFramer();
-        this.framer.reset();
-      }
       // The head and the body bytes that came with it leave in one write.
-      const taken = this.bodyKind === BodyKind.None ? 0 : this.frame(bytes, length);
+      const taken = this.body.take(bytes, length, bytes.length);
       if (taken < 0) return this.abortBadBody();
       const out = clientResponseHead(
         bytes,
@@ -309,9 +302,7 @@ export class Forward implements BackendUser {
         length + taken,
       );
       const flowing = exchange.send(out);
-      if (this.bodyKind === BodyKind.None || this.bodyFinished) {
-        return this.done(length + taken === bytes.length);
-      }
+      if (this.body.done) return this.done(length + taken === bytes.length);
       if (!flowing) this.backend!.pause();
       return;
     }
@@ -320,36 +311,14 @@ export class Forward implements BackendUser {
   private clientKeepAlive = true;
 
   private forwardBody(bytes: Buffer): void {
-    const taken = this.frame(bytes, 0);
+    const taken = this.body.take(bytes, 0, bytes.length);
     if (taken < 0) return this.abortBadBody();
     const part = taken === bytes.length ? bytes : bytes.subarray(0, taken);
     const flowing = this.exchange.send(part);
-    if (this.bodyFinished) return this.done(taken === bytes.length);
+    if (this.body.done) return this.done(taken === bytes.length);
     if (!flowing) this.backend!.pause();
   }
 
-  /**
-   * How many bytes of `bytes[from, end)` belong to the response body; sets
-   * `bodyFinished` when the body ends there. -1: the backend broke the framing.
-   */
-  private frame(bytes: Buffer, from: number): number {
-    const available = bytes.length - from;
-    this.bodyFinished = false;
-    if (this.bodyKind === BodyKind.Length) {
-      const taken = Math.min(available, this.bodyLeft);
-      this.bodyLeft -= taken;
-      this.bodyFinished = this.bodyLeft === 0;
-      return taken;
-    }
-    if (this.bodyKind === BodyKind.Chunked) {
-      const taken = this.framer!.feed(bytes, from, bytes.length);
-      if (taken >= 0) this.bodyFinished = this.framer!.done;
-      return taken;
-    }
-    return available;
-  }
-
-  private bodyFinished = false;
   private target: BackendAddress | null = null;
 
   private abortBadBody(): void {
@@ -370,7 +339,7 @@ export class Forward implements BackendUser {
       const reusable =
         clean &&
         this.response.keepAlive &&
-        this.bodyKind !== BodyKind.UntilClose &&
+        this.body.kind !== BodyKind.UntilClose &&
         exchange.bodyDone;
       backend.resume();
       if (reusable) this.settings.pool.give(backend);

@@ -25,3 +25,11 @@ function hasUpper(text: string): boolean {
   }
   return false;
 }
+
+/** The canonical host of an absolute-form target (`http://Host:80/path` → `host`). */
+export function authorityHost(target: string): string {
+  const start = target.indexOf("://") + 3;
+  let end = start;
+  while (end < target.length && target[end] !== "/" && target[end] !== "?") end++;
+  return canonicalHost(target.slice(start, end));
+}

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { canonicalHost } from "../../src/rules/host.ts";
+import { authorityHost, canonicalHost } from "../../src/rules/host.ts";
 import { parseRule, type Rule } from "../../src/rules/schema.ts";
 import { RuleTable } from "../../src/rules/table.ts";
 
@@ -112,4 +112,13 @@ describe("canonical Host", () => {
   for (const [input, expected] of cases) {
     test(`${input} → ${expected}`, () => expect(canonicalHost(input)).toBe(expected));
   }
+});
+
+describe("authority of an absolute-form target", () => {
+  test("host of the target, canonical", () => {
+    expect(authorityHost("http://Example.COM:8080/a?b")).toBe("example.com");
+    expect(authorityHost("https://a.test")).toBe("a.test");
+    expect(authorityHost("http://a.test?x=1")).toBe("a.test");
+    expect(authorityHost("http://[::1]:80/")).toBe("[::1]");
+  });
 });
