@@ -1,5 +1,6 @@
 /** The table and the greppable lines of `--hosts N`. */
 import type { LoadResult } from "./result.ts";
+import { textTable } from "./text-table.ts";
 
 export interface HostsRow {
   label: string;
@@ -54,22 +55,11 @@ export function formatHostsTable(rows: HostsRow[]): string {
     ms(row.load?.p99Ms),
     row.load === undefined ? "-" : String(row.load.errors),
   ]);
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...lines.map((line) => line[column]!.length)),
-  );
-  const render = (cells: string[]) =>
-    cells
-      .map((cell, column) =>
-        column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!),
-      )
-      .join("  ");
   const notes = rows
     .filter((row) => row.failure !== undefined)
     .map((row) => `${row.label}: ${row.failure}`);
   return [
-    render(header),
-    widths.map((width) => "-".repeat(width)).join("  "),
-    ...lines.map(render),
+    ...textTable(header, lines),
     ...(notes.length > 0 ? ["", ...notes] : []),
     "",
     "start: spawn until listening; load: the one PUT /hostname/ (for a state file: the start)",

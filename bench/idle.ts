@@ -22,6 +22,7 @@ import {
 } from "./peers.ts";
 import { memoryOf } from "./rss.ts";
 import { scenarioNamed } from "./scenarios.ts";
+import { textTable } from "./text-table.ts";
 
 /** Connections opened at once; the next batch waits for all their answers. */
 const BATCH = 500;
@@ -249,24 +250,10 @@ export function formatIdleTable(rows: IdleRow[]): string {
     mib(growth(row)),
     kibPerConnection(row).toFixed(2),
   ]);
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...lines.map((line) => line[column]!.length)),
-  );
-  const render = (cells: string[]) =>
-    cells
-      .map((cell, column) =>
-        column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!),
-      )
-      .join("  ");
   const notes = rows
     .filter((row) => row.closedByTarget > 0)
     .map((row) => `${row.target}: ${row.closedByTarget} connections closed by the target`);
-  return [
-    render(header),
-    widths.map((width) => "-".repeat(width)).join("  "),
-    ...lines.map(render),
-    ...(notes.length > 0 ? ["", ...notes] : []),
-  ].join("\n");
+  return [...textTable(header, lines), ...(notes.length > 0 ? ["", ...notes] : [])].join("\n");
 }
 
 /** `idle <target> <growth MiB>`, then `idle-kib <target> <KiB per connection>`. */
