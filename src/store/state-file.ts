@@ -40,14 +40,16 @@ export async function loadState(path: string): Promise<LoadedState> {
  */
 export async function writeFileDurably(
   path: string,
-  contents: string | Uint8Array,
+  contents: string | Uint8Array | readonly Uint8Array[],
   beforeRename?: () => Promise<void>,
 ): Promise<void> {
   const folder = dirname(path);
   const temp = join(folder, `.${basename(path)}.${process.pid}.tmp`);
   const file = await open(temp, "w", 0o600);
   try {
-    await file.writeFile(contents);
+    // Each writeFile writes all of its part, from where the previous one ended.
+    if (Array.isArray(contents)) for (const part of contents) await file.writeFile(part);
+    else await file.writeFile(contents as string | Uint8Array);
     await file.sync();
   } catch (error) {
     await file.close();

@@ -225,7 +225,7 @@ export class StateStore {
       if (background) await new Promise((resolve) => setImmediate(resolve));
       const generation = newGeneration();
       const written = await serializeSnapshot(document, generation);
-      await writeFileDurably(this.path, written.bytes, async () => {
+      await writeFileDurably(this.path, written.parts, async () => {
         await step("snapshot-written");
         release = await this.lock();
         next = await LogFile.create(logPath(this.path, generation), Buffer.concat(carry.lines));
@@ -238,7 +238,7 @@ export class StateStore {
       Object.assign(this.sizes, {
         changes: carry.changes,
         rules: written.rules,
-        snapshotBytes: written.bytes.length,
+        snapshotBytes: written.size,
         counters: carry.counters ?? written.counters,
       });
       release?.();
