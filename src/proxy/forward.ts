@@ -99,6 +99,8 @@ export class Forward implements BackendUser {
     this.attempt = 0;
     this.backend = null;
     this.pending = null;
+    // A head left half-read by a backend that died must not carry its scan state over.
+    this.response.reset();
     this.body.start(BodyKind.None);
     this.bodySent = false;
     this.responseStarted = false;

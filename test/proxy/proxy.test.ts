@@ -381,6 +381,34 @@ describe("failures", () => {
     await cutting.close();
   });
 
+  test("a backend that dies inside its head: 502, and the next request parses afresh", async () => {
+    const halfHead = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data(socket) {
+          socket.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Padding: aaaaaaaa");
+          socket.end();
+        },
+      },
+    });
+    await mantrid.set("half.head.test", [
+      "proxy",
+      { backends: [`127.0.0.1:${halfHead.port}`] },
+      false,
+    ]);
+    const connection = await connect(mantrid.port);
+    connection.send("GET / HTTP/1.1\r\nHost: half.head.test\r\n\r\n");
+    const [first] = await responses(connection, 1);
+    expect(first!.status).toBe(502);
+    connection.send("GET / HTTP/1.1\r\nHost: alpha.test\r\n\r\n");
+    const all = await responses(connection, 2);
+    expect(all[1]!.status).toBe(200);
+    expect(all[1]!.body.toString()).toBe("alpha");
+    connection.destroy();
+    halfHead.stop(true);
+  });
+
   test("a backend that dies before the head: 502", async () => {
     const rude = await httpBackend((request) => request.socket.destroy());
     await mantrid.set("rude.test", ["proxy", { backends: [`127.0.0.1:${rude.port}`] }, false]);
