@@ -40,3 +40,18 @@ test("a backend that sends no response head within backend_timeout: 504", async 
   const [response] = parseResponses(await connection.closed);
   expect(response!.status).toBe(504);
 });
+
+test("a pooled backend connection idle past idle_timeout is closed by Mantrid", async () => {
+  const backend = await httpBackend((_request, response) => response.end("ok"));
+  backend.server.keepAliveTimeout = 60_000;
+  const closed = Promise.withResolvers<void>();
+  backend.server.on("connection", (socket) => socket.on("close", () => closed.resolve()));
+  await mantrid.set("pooled.test", ["proxy", { backends: [`127.0.0.1:${backend.port}`] }, false]);
+  const connection = await connect(mantrid.port);
+  connection.send("GET / HTTP/1.1\r\nHost: pooled.test\r\nConnection: close\r\n\r\n");
+  expect(parseResponses(await connection.closed)[0]!.status).toBe(200);
+  // The backend keeps its side open for a minute; Mantrid's pool lets go after 0.3 s.
+  await closed.promise;
+  expect(backend.connections).toBe(1);
+  await backend.close();
+});
