@@ -5,7 +5,10 @@ import { jsonError } from "./errors.ts";
 export type JsonBody = { ok: true; value: unknown } | { ok: false; response: Response };
 
 export async function readJson(c: Context): Promise<JsonBody> {
-  const text = await c.req.text();
+  return parseJsonBody(c, await c.req.text());
+}
+
+export function parseJsonBody(c: Context, text: string): JsonBody {
   if (text.trim() === "") {
     return { ok: false, response: jsonError(c, 400, "invalid JSON: the request has no body") };
   }

@@ -1,8 +1,9 @@
 /** `/hostname/` (the whole rule set) and `/hostname/<host>/` (one rule). */
 import type { Context } from "hono";
 import type { RuleRegistry } from "../rules/registry.ts";
+import { parseWholeRuleSetJson } from "../rules/rule-set-json.ts";
 import { parseRule, parseRuleSet } from "../rules/schema.ts";
-import { readJson } from "./body.ts";
+import { parseJsonBody, readJson } from "./body.ts";
 import { invalid, jsonError, saveFailed } from "./errors.ts";
 import { byMethod } from "./methods.ts";
 import { pathRest, withHost } from "./paths.ts";
@@ -13,14 +14,20 @@ export function hostnameHandler(registry: RuleRegistry<unknown>) {
   const collection = byMethod({
     GET: (c) => c.json(registry.all()),
     PUT: async (c) => {
-      const body = await readJson(c);
-      if (!body.ok) return body.response;
-      // An array would pass as a record of index keys; a rule set is an object.
-      if (typeof body.value !== "object" || body.value === null || Array.isArray(body.value)) {
-        const message = "a rule set is a JSON object of hostname to [action, options, subdomains]";
-        return invalid(c, "rule set", [{ path: [], message }]);
+      const text = await c.req.text();
+      // A million rules are read without an object per hostname; anything else goes the long way.
+      let parsed = parseWholeRuleSetJson(text);
+      if (parsed === null) {
+        const body = parseJsonBody(c, text);
+        if (!body.ok) return body.response;
+        // An array would pass as a record of index keys; a rule set is an object.
+        if (typeof body.value !== "object" || body.value === null || Array.isArray(body.value)) {
+          const message =
+            "a rule set is a JSON object of hostname to [action, options, subdomains]";
+          return invalid(c, "rule set", [{ path: [], message }]);
+        }
+        parsed = parseRuleSet(body.value);
       }
-      const parsed = parseRuleSet(body.value);
       if (!parsed.ok) return invalid(c, "rule set", parsed.problems);
       try {
         await registry.replaceAll(parsed.value);

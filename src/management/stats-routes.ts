@@ -17,7 +17,7 @@ export function statsHandler(
     GET: (c) => {
       // A rule that has seen no traffic yet still shows, with zeros.
       const out: Record<string, StatsRecord> = {};
-      for (const host of Object.keys(registry.all())) out[host] = ZERO;
+      for (const host of registry.keys()) out[host] = ZERO;
       return c.json(Object.assign(out, stats.toJSON()));
     },
   });

@@ -6,8 +6,8 @@
  */
 import type { StatsBook } from "../stats/host-stats.ts";
 import type { StateDocument } from "../store/state-file.ts";
-import type { Rule, RuleSet, RuleTriple } from "./schema.ts";
-import { toTriple } from "./schema.ts";
+import type { Rule, RuleEntries, RuleSet, RuleTriple } from "./schema.ts";
+import { toTriple, toTriples } from "./schema.ts";
 import type { RuleTable } from "./table.ts";
 
 /**
@@ -49,7 +49,7 @@ export class RuleRegistry<A> {
     /** Where else durable changes must apply before they are acknowledged (workers). */
     private readonly publish: ((changes: readonly Change[]) => Promise<void>) | null = null,
   ) {
-    this.latest = new Map(Object.entries(initial));
+    this.latest = new Map(initial);
     table.replaceAll(initial);
   }
 
@@ -62,10 +62,12 @@ export class RuleRegistry<A> {
     return this.latest.has(key);
   }
 
+  keys(): IterableIterator<string> {
+    return this.latest.keys();
+  }
+
   all(): Record<string, RuleTriple> {
-    const out: Record<string, RuleTriple> = {};
-    for (const [key, rule] of this.latest) out[key] = toTriple(rule);
-    return out;
+    return toTriples(this.latest);
   }
 
   get size(): number {
@@ -115,10 +117,8 @@ export class RuleRegistry<A> {
         };
       }
       case "replace": {
-        // A new map: the old one, untouched, is the undo.
-        const replacement = new Map<string, Rule>();
-        for (const key in change.rules) replacement.set(key, change.rules[key]!);
-        this.latest = replacement;
+        // A copy, as later changes edit it; the old map, untouched, is the undo.
+        this.latest = new Map(change.rules);
         return () => {
           this.latest = rules;
         };
@@ -135,7 +135,7 @@ export class RuleRegistry<A> {
       try {
         // The whole state is built only if the store asks for it (a rewrite or compaction).
         await this.save(changes, () => ({
-          hosts: triplesAfter(this.table.entries(), changes),
+          hosts: rulesAfter(this.table, changes),
           stats: this.stats.toJSON(),
         }));
       } catch (error) {
@@ -170,25 +170,27 @@ export class RuleRegistry<A> {
   }
 }
 
-/** The stored form of the table's rules with `changes` applied. */
-function triplesAfter(
-  rules: Iterable<{ key: string; rule: Rule }>,
-  changes: readonly Change[],
-): Record<string, RuleTriple> {
+/**
+ * The durable rules once `changes` are applied, as of now: later changes to the
+ * table do not show through, though the rules are read over many event-loop turns.
+ */
+function rulesAfter<A>(table: RuleTable<A>, changes: readonly Change[]): RuleEntries {
   // Only what follows the last replacement of the whole set counts.
   let from = 0;
   for (let i = 0; i < changes.length; i++) if (changes[i]!.kind === "replace") from = i;
-  const out: Record<string, RuleTriple> = {};
   const base = changes[from];
-  if (base?.kind === "replace") {
-    for (const key in base.rules) out[key] = toTriple(base.rules[key]!);
-    from++;
-  } else {
-    for (const { key, rule } of rules) out[key] = toTriple(rule);
-  }
+  // A replacement's map is never edited; the table's maps are, so they are copied.
+  const rules = base?.kind === "replace" ? base.rules : table.frozen();
+  if (base?.kind === "replace") from++;
+  const overlay = new Map<string, Rule | null>();
   for (const change of changes.slice(from)) {
-    if (change.kind === "set") out[change.key] = toTriple(change.rule);
-    else if (change.kind === "delete") delete out[change.key];
+    if (change.kind === "set") overlay.set(change.key, change.rule);
+    else if (change.kind === "delete") overlay.set(change.key, null);
   }
-  return out;
+  return overlay.size === 0 ? rules : withOverlay(rules, overlay);
+}
+
+function* withOverlay(rules: RuleEntries, overlay: Map<string, Rule | null>): RuleEntries {
+  for (const entry of rules) if (!overlay.has(entry[0])) yield entry;
+  for (const [key, rule] of overlay) if (rule !== null) yield [key, rule];
 }

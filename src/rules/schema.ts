@@ -233,8 +233,10 @@ export const Rule = v.pipe(
 export type Rule = v.InferOutput<typeof Rule>;
 export type RuleTriple = [ActionName, Record<string, unknown>, boolean];
 
-/** The whole rule set: hostname → rule (validated by `parseRuleSet`). */
-export type RuleSet = Record<string, Rule>;
+/** The whole rule set: hostname → rule (validated by `parseRuleSet` or `parseRuleSetJson`). */
+export type RuleSet = Map<string, Rule>;
+/** Rules as key and rule, in no particular order: a rule set, or the table's rules. */
+export type RuleEntries = Iterable<readonly [key: string, rule: Rule]>;
 
 const triples = new WeakMap<Rule, RuleTriple>();
 
@@ -296,12 +298,42 @@ export function parseHostname(input: unknown): Parsed<string> {
 }
 
 /**
- * A whole rule set, validated rule by rule with the schemas above. Large sets
- * repeat the same few rules under many names (a million hosts on a handful of
- * backend pools), so each distinct rule is validated once and its result
- * shared: loading a million rules then costs a JSON key per rule, not a full
- * validation.
+ * Builds a rule set member by member. Large sets repeat the same few rules
+ * under many names (a million hosts on a handful of backend pools), so callers
+ * validate each distinct rule once and hand the shared result to `add`:
+ * loading a million rules then costs a key per rule, not a full validation.
  */
+export class RuleSetBuilder {
+  private readonly rules: RuleSet = new Map();
+  private readonly found: Problem[] = [];
+
+  add(name: string, rule: Parsed<Rule>): void {
+    // The schema's own checks, spelled out for speed on the common, valid name.
+    let host: string;
+    if (name.length <= HOSTNAME_MAX && HOSTNAME_RE.test(name)) host = canonicalHostname(name);
+    else {
+      const parsed = v.safeParse(Hostname, name);
+      if (!parsed.success) {
+        for (const problem of problems(parsed.issues))
+          this.found.push({ ...problem, path: [name] });
+        return;
+      }
+      host = parsed.output;
+    }
+    if (rule.ok) this.rules.set(host, rule.value);
+    else
+      for (const problem of rule.problems)
+        this.found.push({ ...problem, path: [name, ...problem.path] });
+  }
+
+  result(): Parsed<RuleSet> {
+    return this.found.length === 0
+      ? { ok: true, value: this.rules }
+      : { ok: false, problems: this.found };
+  }
+}
+
+/** A whole rule set, from an object of hostname to triple (see `parseRuleSetJson` for text). */
 export function parseRuleSet(input: unknown): Parsed<RuleSet> {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     return {
@@ -310,30 +342,22 @@ export function parseRuleSet(input: unknown): Parsed<RuleSet> {
     };
   }
   const seen = new Map<string, Parsed<Rule>>();
-  const out: RuleSet = {};
-  const found: Problem[] = [];
+  const builder = new RuleSetBuilder();
   for (const [name, triple] of Object.entries(input)) {
-    // The schema's own checks, spelled out for speed on the common, valid name.
-    let host: string;
-    if (name.length <= HOSTNAME_MAX && HOSTNAME_RE.test(name)) host = canonicalHostname(name);
-    else {
-      const parsed = v.safeParse(Hostname, name);
-      if (!parsed.success) {
-        for (const problem of problems(parsed.issues)) found.push({ ...problem, path: [name] });
-        continue;
-      }
-      host = parsed.output;
-    }
     const key = JSON.stringify(triple);
     let rule = seen.get(key);
     if (rule === undefined) {
       rule = parseRule(triple);
       seen.set(key, rule);
     }
-    if (rule.ok) out[host] = rule.value;
-    else
-      for (const problem of rule.problems)
-        found.push({ ...problem, path: [name, ...problem.path] });
+    builder.add(name, rule);
   }
-  return found.length === 0 ? { ok: true, value: out } : { ok: false, problems: found };
+  return builder.result();
+}
+
+/** The stored form of a rule set: what the API answers and workers are sent. */
+export function toTriples(rules: RuleEntries): Record<string, RuleTriple> {
+  const out: Record<string, RuleTriple> = {};
+  for (const [key, rule] of rules) out[key] = toTriple(rule);
+  return out;
 }

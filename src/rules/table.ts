@@ -8,7 +8,7 @@
  * a prefixed string: its cost grows with the number of labels, never with the
  * number of rules.
  */
-import type { Rule } from "./schema.ts";
+import type { Rule, RuleEntries, RuleSet } from "./schema.ts";
 
 export type Protocol = "http" | "https";
 
@@ -71,12 +71,17 @@ export class RuleTable<A> {
   }
 
   /** Swaps in a whole rule set as one change. */
-  replaceAll(rules: Record<string, Rule>): void {
+  replaceAll(rules: RuleSet): void {
     this.bare.clear();
     this.http.clear();
     this.https.clear();
-    for (const key in rules) this.insert(key, rules[key]!);
+    for (const [key, rule] of rules) this.insert(key, rule);
     this.changed();
+  }
+
+  /** The rules as they are now, unaffected by later changes (a copy of each map, not of its entries). */
+  frozen(): RuleEntries {
+    return frozenEntries([new Map(this.bare), new Map(this.http), new Map(this.https)]);
   }
 
   *entries(): IterableIterator<Entry<A>> {
@@ -108,4 +113,8 @@ export class RuleTable<A> {
     if (key.startsWith("https://")) return [this.https, key.substring(8)];
     return [this.bare, key];
   }
+}
+
+function* frozenEntries<A>(maps: Map<string, Entry<A>>[]): RuleEntries {
+  for (const map of maps) for (const entry of map.values()) yield [entry.key, entry.rule];
 }

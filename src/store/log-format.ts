@@ -20,6 +20,7 @@ import {
   type RuleSet,
   type RuleTriple,
   toTriple,
+  toTriples,
 } from "../rules/schema.ts";
 import type { StatsRecord } from "../stats/host-stats.ts";
 import { StateFileError } from "./state-file.ts";
@@ -41,12 +42,9 @@ export function toEntries(changes: readonly Change[]): Entry[] {
       case "delete":
         entries.push({ delete: change.key });
         break;
-      case "replace": {
-        const rules: Record<string, RuleTriple> = {};
-        for (const [key, rule] of Object.entries(change.rules)) rules[key] = toTriple(rule);
-        entries.push({ replace: rules });
+      case "replace":
+        entries.push({ replace: toTriples(change.rules) });
         break;
-      }
       case "none":
         break;
     }
@@ -113,8 +111,6 @@ function decodeLine(bytes: Buffer, start: number, end: number): unknown[] | null
 export interface ReplayTarget {
   hosts: RuleSet;
   stats: Record<string, Partial<StatsRecord>>;
-  /** Kept up to date so the caller need not count a million keys again. */
-  ruleCount: number;
 }
 
 /** Applies decoded batches in order, validating each rule as the snapshot's are. */
@@ -147,12 +143,10 @@ function applyEntry(
       const first = rule.problems[0]!;
       return fail(`invalid rule for ${host} at ${first.path.join("/")}: ${first.message}`);
     }
-    if (!Object.hasOwn(target.hosts, host)) target.ruleCount++;
-    target.hosts[host] = rule.value;
+    target.hosts.set(host, rule.value);
   } else if ("delete" in record) {
     const host = hostname(record.delete, fail);
-    if (Object.hasOwn(target.hosts, host)) target.ruleCount--;
-    delete target.hosts[host];
+    target.hosts.delete(host);
   } else if ("replace" in record) {
     const rules = parseRuleSet(record.replace);
     if (!rules.ok) {
@@ -160,7 +154,6 @@ function applyEntry(
       return fail(`invalid rule at ${first.path.join("/")}: ${first.message}`);
     }
     target.hosts = rules.value;
-    target.ruleCount = Object.keys(rules.value).length;
   } else if ("stats" in record) {
     const stats = record.stats;
     if (typeof stats !== "object" || stats === null || Array.isArray(stats)) {

@@ -5,7 +5,9 @@
  */
 import { readdir, readFile, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { parseRuleSet, type RuleSet } from "../rules/schema.ts";
+import { scanObject, skipValue, skipWhitespace } from "../json/object-scan.ts";
+import { parseRuleSetJson } from "../rules/rule-set-json.ts";
+import { type Parsed, parseRuleSet, type Rule, type RuleSet, toTriple } from "../rules/schema.ts";
 import type { StatsRecord } from "../stats/host-stats.ts";
 import { type StateDocument, StateFileError } from "./state-file.ts";
 
@@ -40,26 +42,17 @@ export async function readSnapshot(path: string): Promise<Snapshot> {
     text = await readFile(path, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-      return { hosts: {}, stats: {}, fresh: true, log: null, bytes: 0 };
+      return { hosts: new Map(), stats: {}, fresh: true, log: null, bytes: 0 };
     }
     throw new StateFileError(`cannot read state file ${path}: ${(error as Error).message}`);
   }
   // The original wrote in place and could leave an empty file behind; it meant "no rules".
-  if (text.trim() === "") return { hosts: {}, stats: {}, fresh: false, log: null, bytes: 0 };
-  let document: unknown;
-  try {
-    document = JSON.parse(text);
-  } catch (error) {
-    throw new StateFileError(`state file ${path} is not valid JSON: ${(error as Error).message}`);
-  }
-  if (typeof document !== "object" || document === null || Array.isArray(document)) {
-    throw new StateFileError(`state file ${path} must hold a JSON object with "hosts"`);
-  }
-  const { hosts = {}, stats = {}, log = null } = document as Record<string, unknown>;
+  if (text.trim() === "") return { hosts: new Map(), stats: {}, fresh: false, log: null, bytes: 0 };
+  const { fields, hosts: parsed } = readFast(text) ?? readSlow(text, path);
+  const { stats = {}, log = null } = fields;
   if (log !== null && (typeof log !== "string" || !GENERATION.test(log))) {
     throw new StateFileError(`state file ${path} has an invalid "log": ${JSON.stringify(log)}`);
   }
-  const parsed = parseRuleSet(hosts);
   if (!parsed.ok) {
     const first = parsed.problems[0]!;
     throw new StateFileError(
@@ -72,6 +65,50 @@ export async function readSnapshot(path: string): Promise<Snapshot> {
       ? (stats as Record<string, Partial<StatsRecord>>)
       : {};
   return { hosts: parsed.value, stats: savedStats, fresh: false, log, bytes: text.length };
+}
+
+interface Fields {
+  /** The top-level members other than "hosts". */
+  fields: Record<string, unknown>;
+  hosts: Parsed<RuleSet>;
+}
+
+/** The snapshot without an object per hostname (see `parseRuleSetJson`); null when it declines. */
+function readFast(text: string): Fields | null {
+  const fields: Record<string, unknown> = {};
+  let hosts: Parsed<RuleSet> = { ok: true, value: new Map() };
+  const end = scanObject(text, 0, (key, at) => {
+    if (key === "hosts") {
+      const rules = parseRuleSetJson(text, at);
+      if (rules === null) return -1;
+      hosts = rules.parsed;
+      return rules.end;
+    }
+    const valueEnd = skipValue(text, at);
+    if (valueEnd < 0) return -1;
+    try {
+      fields[key] = JSON.parse(text.slice(at, valueEnd));
+    } catch {
+      return -1;
+    }
+    return valueEnd;
+  });
+  return end >= 0 && skipWhitespace(text, end) === text.length ? { fields, hosts } : null;
+}
+
+/** The snapshot through `JSON.parse`, which words what is wrong with it. */
+function readSlow(text: string, path: string): Fields {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new StateFileError(`state file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof document !== "object" || document === null || Array.isArray(document)) {
+    throw new StateFileError(`state file ${path} must hold a JSON object with "hosts"`);
+  }
+  const { hosts = {}, ...fields } = document as Record<string, unknown>;
+  return { fields, hosts: parseRuleSet(hosts) };
 }
 
 export interface Serialized {
@@ -94,16 +131,16 @@ export async function serializeSnapshot(
   const slices = [Buffer.from(`{"log":${JSON.stringify(generation)},"hosts":{`)];
   let slice = "";
   let rules = 0;
-  // Hostnames that share a rule share its triple: each distinct one is encoded once.
-  const encoded = new Map<unknown, string>();
-  for (const key in document.hosts) {
-    const triple = document.hosts[key];
-    let json = encoded.get(triple);
+  // Hostnames that share a rule share its text: each distinct rule is encoded once.
+  const encoded = new Map<Rule, string>();
+  for (const [key, rule] of document.hosts) {
+    let json = encoded.get(rule);
     if (json === undefined) {
-      json = JSON.stringify(triple);
-      encoded.set(triple, json);
+      json = JSON.stringify(toTriple(rule));
+      encoded.set(rule, json);
     }
-    slice += `${rules === 0 ? "" : ","}${JSON.stringify(key)}:${json}`;
+    // Keys are validated hostnames (letters, digits, '.', '-', ':', '/'): nothing to escape.
+    slice += `${rules === 0 ? "" : ","}"${key}":${json}`;
     if (++rules % SLICE === 0) {
       slices.push(Buffer.from(slice));
       slice = "";

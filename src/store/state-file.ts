@@ -8,12 +8,12 @@
  */
 import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import type { RuleSet, RuleTriple } from "../rules/schema.ts";
+import { type RuleEntries, type RuleSet, toTriples } from "../rules/schema.ts";
 import type { StatsRecord } from "../stats/host-stats.ts";
 import { readSnapshot } from "./snapshot.ts";
 
 export interface StateDocument {
-  hosts: Record<string, RuleTriple>;
+  hosts: RuleEntries;
   stats: Record<string, StatsRecord>;
 }
 
@@ -67,6 +67,7 @@ export async function writeFileDurably(
   }
 }
 
+/** The whole state as one file in the original format, without a log. */
 export async function saveState(path: string, document: StateDocument): Promise<void> {
-  await writeFileDurably(path, JSON.stringify(document));
+  await writeFileDurably(path, JSON.stringify({ ...document, hosts: toTriples(document.hosts) }));
 }

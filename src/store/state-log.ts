@@ -60,11 +60,7 @@ export async function openStateStore(
   options: StoreOptions = {},
 ): Promise<StateStore> {
   const snapshot = await readSnapshot(path);
-  const state = {
-    hosts: snapshot.hosts,
-    stats: snapshot.stats,
-    ruleCount: Object.keys(snapshot.hosts).length,
-  };
+  const state = { hosts: snapshot.hosts, stats: snapshot.stats };
   let current: LogFile | null = null;
   let changes = 0;
   if (snapshot.log !== null) {
@@ -82,7 +78,7 @@ export async function openStateStore(
   const loaded: LoadedState = { hosts: state.hosts, stats: state.stats, fresh: snapshot.fresh };
   return new StateStore(path, options, loaded, current, {
     changes,
-    rules: state.ruleCount,
+    rules: state.hosts.size,
     snapshotBytes: snapshot.bytes,
     counters: JSON.stringify(state.stats),
   });

@@ -9,7 +9,7 @@ import type { Config } from "../config/config.ts";
 import { ConfigError } from "../config/config.ts";
 import { log } from "../log.ts";
 import type { Change } from "../rules/registry.ts";
-import { type RuleTriple, toTriple } from "../rules/schema.ts";
+import { type RuleTriple, toTriple, toTriples } from "../rules/schema.ts";
 import type { StatsRecord } from "../stats/host-stats.ts";
 import { type FromWorker, type ToWorker, type WireChange, WORKER_ENV } from "./messages.ts";
 
@@ -207,7 +207,7 @@ function toWire(change: Change): WireChange[] {
       return [
         {
           kind: "replace",
-          rules: Object.fromEntries(Object.entries(change.rules).map(([k, r]) => [k, toTriple(r)])),
+          rules: toTriples(change.rules),
         },
       ];
     case "none":

@@ -36,7 +36,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     new RuleTable(() => null),
     stats,
     (_changes, snapshot) => saveState(stateFile, snapshot()),
-    options.initial ?? {},
+    options.initial ?? new Map(),
   );
   const app = createManagementApp({
     registry,

@@ -91,14 +91,17 @@ describe("one rule", () => {
   test("an answered PUT is already in the state file", async () => {
     await call(h.url, "PUT", "/hostname/example.com/", EMPTY);
     const saved = await loadState(h.stateFile);
-    expect(saved.hosts["example.com"]).toMatchObject({ action: "empty", options: { code: 204 } });
+    expect(saved.hosts.get("example.com")).toMatchObject({
+      action: "empty",
+      options: { code: 204 },
+    });
   });
 
   test("an answered DELETE is already gone from the state file", async () => {
     await call(h.url, "PUT", "/hostname/a.com/", EMPTY);
     await call(h.url, "PUT", "/hostname/b.com/", EMPTY);
     await call(h.url, "DELETE", "/hostname/a.com/");
-    expect(Object.keys((await loadState(h.stateFile)).hosts)).toEqual(["b.com"]);
+    expect([...(await loadState(h.stateFile)).hosts.keys()]).toEqual(["b.com"]);
   });
 });
 
@@ -113,7 +116,7 @@ describe("the whole rule set", () => {
       });
       const expected = { "new.com": EMPTY, "other.com": ["static", { type: "test" }, true] };
       expect((await call(h.url, "GET", path)).body).toEqual(expected);
-      expect(Object.keys((await loadState(h.stateFile)).hosts).sort()).toEqual([
+      expect([...(await loadState(h.stateFile)).hosts.keys()].sort()).toEqual([
         "new.com",
         "other.com",
       ]);

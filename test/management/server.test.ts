@@ -6,7 +6,7 @@ import { StatsBook } from "../../src/stats/host-stats.ts";
 
 function app() {
   const stats = new StatsBook();
-  const registry = new RuleRegistry(new RuleTable(() => null), stats, async () => {}, {});
+  const registry = new RuleRegistry(new RuleTable(() => null), stats, async () => {}, new Map());
   return createManagementApp({ registry, stats });
 }
 

@@ -3,7 +3,7 @@ import { call, type Harness, startHarness } from "./harness.ts";
 
 let h: Harness;
 beforeEach(async () => {
-  h = await startHarness({ initial: {} });
+  h = await startHarness({ initial: new Map() });
 });
 afterEach(() => h.close());
 

@@ -12,7 +12,7 @@ function rule(triple: unknown[]): Rule {
 /** The table compiles a rule to its key, so a lookup shows which rule matched. */
 function table(rules: Record<string, unknown[]>): RuleTable<string> {
   const t = new RuleTable<string>((key) => key);
-  t.replaceAll(Object.fromEntries(Object.entries(rules).map(([k, r]) => [k, rule(r)])));
+  t.replaceAll(new Map(Object.entries(rules).map(([k, r]) => [k, rule(r)])));
   return t;
 }
 
@@ -82,15 +82,15 @@ describe("resolution rules", () => {
     expect(t.delete("a.test")).toBe(true);
     expect(t.delete("a.test")).toBe(false);
     expect(t.resolve("a.test", "http")).toBeNull();
-    t.replaceAll({ "b.test": rule(["empty", { code: 204 }, false]) });
+    t.replaceAll(new Map([["b.test", rule(["empty", { code: 204 }, false])]]));
     expect(changes).toBe(3);
     expect(t.size).toBe(1);
   });
 
   test("lookups stay label-bound with 100,000 rules", () => {
-    const rules: Record<string, Rule> = {};
+    const rules = new Map<string, Rule>();
     const r = rule(["empty", { code: 204 }, true]);
-    for (let i = 0; i < 100_000; i++) rules[`host${i}.example.com`] = r;
+    for (let i = 0; i < 100_000; i++) rules.set(`host${i}.example.com`, r);
     const t = new RuleTable<string>((key) => key);
     t.replaceAll(rules);
     expect(t.resolve("www.host99999.example.com", "http")?.key).toBe("host99999.example.com");

@@ -29,7 +29,7 @@ function rule(triple: unknown[]): Rule {
 
 describe("loading", () => {
   test("a missing file means no rules", async () => {
-    expect(await loadState(file)).toEqual({ hosts: {}, stats: {}, fresh: true });
+    expect(await loadState(file)).toEqual({ hosts: new Map(), stats: {}, fresh: true });
   });
 
   test("a file written by the original Mantrid loads, with open_requests reset", async () => {
@@ -47,8 +47,8 @@ describe("loading", () => {
       }),
     );
     const state = await loadState(file);
-    expect(Object.keys(state.hosts).sort()).toEqual(["ep.io", "http://ep.io", "localhost"]);
-    expect(state.hosts["ep.io"]!.options).toEqual({
+    expect([...state.hosts.keys()].sort()).toEqual(["ep.io", "http://ep.io", "localhost"]);
+    expect(state.hosts.get("ep.io")!.options).toEqual({
       backends: [["127.0.0.1", 8000]],
       attempts: 2,
       delay: 1,
@@ -75,6 +75,30 @@ describe("loading", () => {
     await expect(loadState(file)).rejects.toThrow(/hosts\/a\.test\/options\/code/);
   });
 
+  test("compact, indented and escaped spellings of one file load alike", async () => {
+    const document = {
+      stats: { "a.test": { completed_requests: 3 } },
+      hosts: {
+        "a.test": ["empty", { code: 204 }, false],
+        "B.test": ["empty", { code: 204 }, false],
+        "http://c.test": ["redirect", { redirect_to: "https://c.test/}" }, true],
+      },
+      extra: [1, { x: "]" }],
+    };
+    const load = async (text: string) => {
+      await writeFile(file, text);
+      const state = await loadState(file);
+      return { hosts: [...state.hosts], stats: state.stats };
+    };
+    const compact = await load(JSON.stringify(document));
+    expect(compact.hosts.map(([key]) => key)).toEqual(["a.test", "b.test", "http://c.test"]);
+    expect(compact.stats).toEqual(document.stats);
+    expect(await load(JSON.stringify(document, null, 2))).toEqual(compact);
+    // An escape in a key takes the long way through JSON.parse, to the same rules.
+    expect(await load(JSON.stringify(document).replace('"a.test"', '"a\\u002etest"'))).toEqual(
+      compact,
+    );
+  });
   test("a folder where the file should be is unreadable: a clear error", async () => {
     await expect(loadState(dir)).rejects.toThrow(/cannot read state file/);
   });
@@ -83,7 +107,7 @@ describe("loading", () => {
 describe("durable writes", () => {
   test("a crash between the temp write and the rename leaves the old file whole", async () => {
     await saveState(file, {
-      hosts: { "old.test": ["static", { type: "test" }, false] },
+      hosts: new Map([["old.test", rule(["static", { type: "test" }, false])]]),
       stats: {},
     });
     const crash = new Error("power cut");
@@ -93,14 +117,14 @@ describe("durable writes", () => {
       }),
     ).rejects.toBe(crash);
     const state = await loadState(file);
-    expect(Object.keys(state.hosts)).toEqual(["old.test"]);
+    expect([...state.hosts.keys()]).toEqual(["old.test"]);
     // The leftover temp file is hidden and never read as state.
     expect((await readdir(dir)).filter((name) => !name.startsWith("."))).toEqual(["state.json"]);
   });
 
   test("a write into a missing folder fails and nothing is half-written", async () => {
     await expect(
-      saveState(join(dir, "missing", "state.json"), { hosts: {}, stats: {} }),
+      saveState(join(dir, "missing", "state.json"), { hosts: new Map(), stats: {} }),
     ).rejects.toThrow();
   });
 });
@@ -118,12 +142,12 @@ describe("the registry", () => {
         seen.push(`table has a.test: ${table.get("a.test") !== undefined}`);
         await saveState(file, doc);
       },
-      {},
+      new Map(),
     );
     await registry.set("a.test", rule(["static", { type: "test" }, false]));
     expect(seen).toEqual(["table has a.test: false"]);
     expect(table.get("a.test")?.rule.action).toBe("static");
-    expect(Object.keys((await loadState(file)).hosts)).toEqual(["a.test"]);
+    expect([...(await loadState(file)).hosts.keys()]).toEqual(["a.test"]);
   });
 
   test("changes that arrive during a write share the next one", async () => {
@@ -136,7 +160,7 @@ describe("the registry", () => {
         writes++;
         await saveState(file, doc);
       },
-      {},
+      new Map(),
     );
     await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
@@ -144,7 +168,7 @@ describe("the registry", () => {
       ),
     );
     expect(writes).toBeLessThanOrEqual(2);
-    expect(Object.keys((await loadState(file)).hosts)).toHaveLength(50);
+    expect([...(await loadState(file)).hosts.keys()]).toHaveLength(50);
   });
 
   test("a failed write rejects, and neither the table nor the answers change", async () => {
@@ -158,7 +182,7 @@ describe("the registry", () => {
         if (fail) throw new Error("disk full");
         await saveState(file, doc);
       },
-      {},
+      new Map(),
     );
     await registry.set("keep.test", rule(["empty", { code: 204 }, false]));
     fail = true;
@@ -170,7 +194,7 @@ describe("the registry", () => {
     expect(registry.has("keep.test")).toBe(true);
     expect(table.get("lost.test")).toBeUndefined();
     expect(table.get("keep.test")).toBeDefined();
-    expect(Object.keys((await loadState(file)).hosts)).toEqual(["keep.test"]);
+    expect([...(await loadState(file)).hosts.keys()]).toEqual(["keep.test"]);
   });
 
   test("delete of a missing rule resolves false and writes nothing", async () => {
@@ -181,7 +205,7 @@ describe("the registry", () => {
       async () => {
         writes++;
       },
-      {},
+      new Map(),
     );
     expect(await registry.delete("nothing.test")).toBe(false);
     expect(writes).toBe(0);

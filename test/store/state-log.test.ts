@@ -3,7 +3,7 @@ import { appendFile, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Change } from "../../src/rules/registry.ts";
-import { parseRule, type Rule, toTriple } from "../../src/rules/schema.ts";
+import { parseRule, type Rule } from "../../src/rules/schema.ts";
 import { StateFileError } from "../../src/store/state-file.ts";
 import { openStateStore, type StateStore, type StoreOptions } from "../../src/store/state-log.ts";
 
@@ -34,21 +34,20 @@ function apply(rules: Map<string, Rule>, changes: readonly Change[]): Map<string
     if (change.kind === "delete") rules.delete(change.key);
     if (change.kind !== "replace") continue;
     rules.clear();
-    for (const [key, value] of Object.entries(change.rules)) rules.set(key, value);
+    for (const [key, value] of change.rules) rules.set(key, value);
   }
   return rules;
 }
 
 /** Saves exact batches; as the registry's does, `snapshot` reads live state (exact until resolved). */
 function writer(store: StateStore) {
-  const rules = new Map(Object.entries(store.loaded.hosts));
+  const rules = new Map(store.loaded.hosts);
   const stats: Record<string, { completed_requests: number }> = {};
   return {
     stats,
     async save(...changes: Change[]): Promise<void> {
       await store.save(changes, () => {
-        const after = apply(new Map(rules), changes);
-        const hosts = Object.fromEntries([...after].map(([key, r]) => [key, toTriple(r)]));
+        const hosts = apply(new Map(rules), changes);
         return { hosts, stats: structuredClone(stats) as never };
       });
       apply(rules, changes);
@@ -60,7 +59,7 @@ function writer(store: StateStore) {
 async function codes(path = file): Promise<Record<string, unknown>> {
   const store = await open(path);
   const code = (rule: Rule) => (rule.options as { code?: number }).code;
-  return Object.fromEntries(Object.entries(store.loaded.hosts).map(([k, v]) => [k, code(v)]));
+  return Object.fromEntries([...store.loaded.hosts].map(([k, v]) => [k, code(v)]));
 }
 
 const lines = async (path: string) => (await readFile(path, "utf8")).split("\n").filter(Boolean);
@@ -68,7 +67,7 @@ const logOf = async () => `${file}.${JSON.parse(await readFile(file, "utf8")).lo
 
 test("set, delete and replace survive a reopen; appended to, until a replaced set makes a new snapshot", async () => {
   const store = await open();
-  expect(store.loaded).toEqual({ hosts: {}, stats: {}, fresh: true });
+  expect(store.loaded).toEqual({ hosts: new Map(), stats: {}, fresh: true });
   const w = writer(store);
   await w.save(set("a.test", 201));
   const snapshot = await readFile(file, "utf8");
@@ -78,7 +77,7 @@ test("set, delete and replace survive a reopen; appended to, until a replaced se
   expect(await readFile(file, "utf8")).toBe(snapshot);
   expect(await codes()).toEqual({ "b.test": 202, "c.test": 203 });
   expect(await lines(await logOf())).toHaveLength(2);
-  await w.save({ kind: "replace", rules: { "r.test": rule(210) } }, set("s.test", 211));
+  await w.save({ kind: "replace", rules: new Map([["r.test", rule(210)]]) }, set("s.test", 211));
   expect(await codes()).toEqual({ "r.test": 210, "s.test": 211 });
   expect(Object.keys(JSON.parse(await readFile(file, "utf8")).hosts)).toEqual(["r.test", "s.test"]);
   expect(await lines(await logOf())).toHaveLength(0);
@@ -247,7 +246,7 @@ test("200,000 rules: load, one change, reopen", async () => {
   await writeFile(file, JSON.stringify({ hosts, stats: {} }));
   await writer(await open()).save(set("h7.example.com", 599)); // makes the first snapshot
   const store = await open();
-  expect(Object.keys(store.loaded.hosts)).toHaveLength(200_000);
+  expect(store.loaded.hosts.size).toBe(200_000);
   const snapshot = await readFile(file, "utf8");
   await writer(store).save(set("h9.example.com", 598), { kind: "delete", key: "h8.example.com" });
   expect(await readFile(file, "utf8")).toBe(snapshot);

@@ -1,0 +1,111 @@
+// The fast path for rule sets as JSON text must mean what JSON.parse + parseRuleSet mean.
+import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { parseRuleSetJson, parseWholeRuleSetJson } from "../../src/rules/rule-set-json.ts";
+import { type Parsed, parseRuleSet, type RuleSet, toTriples } from "../../src/rules/schema.ts";
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 500);
+
+/** Comparable form: rules as sorted triples, or the problems. */
+function view(parsed: Parsed<RuleSet>): unknown {
+  if (!parsed.ok) return { problems: parsed.problems };
+  return Object.entries(toTriples(parsed.value)).sort(([a], [b]) => (a < b ? -1 : 1));
+}
+
+function slow(text: string): unknown {
+  return view(parseRuleSet(JSON.parse(text)));
+}
+
+const TRIPLES: unknown[] = [
+  ["proxy", { backends: ["127.0.0.1:9000"] }, false],
+  ["proxy", { backends: [["::1", 8000]], attempts: "2" }, true],
+  ["redirect", { redirect_to: 'https://x.test/]}",' }, false],
+  ["static", { type: "test" }, true],
+  ["empty", { code: 204 }, false],
+  ["spin", {}, true],
+  ["empty", { code: 99 }, false], // invalid: not a status
+  ["nope", {}, false], // invalid action
+  "not a triple",
+  42,
+  null,
+];
+
+// Letters first: integer-like keys are ordered apart by JSON.parse, and canonical
+// names that collide would then be taken in another order.
+const name = fc.oneof(
+  fc.stringMatching(/^[a-z][a-z0-9-]{0,8}(\.[a-z][a-z0-9]{0,5}){0,3}$/),
+  fc.constantFrom("Upper.Case.Test", "http://pre.test", "https://pre.test", "bad_name", "x..y"),
+);
+const ruleSet = fc.dictionary(
+  name,
+  fc.constantFrom(...TRIPLES).map((triple) => structuredClone(triple)),
+);
+const indent = fc.constantFrom(undefined, 0, 1, 2, "\t");
+
+describe("rule sets from JSON text", () => {
+  test("agree with JSON.parse and parseRuleSet, compact or indented", () => {
+    fc.assert(
+      fc.property(ruleSet, indent, (rules, space) => {
+        const text = JSON.stringify(rules, null, space);
+        const fast = parseWholeRuleSetJson(text);
+        expect(fast).not.toBeNull();
+        expect(view(fast!)).toEqual(slow(text));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  test("never accept a text JSON.parse refuses, and agree on every text they accept", () => {
+    const mutated = fc
+      .tuple(ruleSet, fc.array(fc.tuple(fc.nat(), fc.nat(), fc.string({ maxLength: 3 }))))
+      .map(([rules, edits]) => {
+        let text = JSON.stringify(rules);
+        for (const [at, cut, insert] of edits) {
+          const i = at % (text.length + 1);
+          text = text.slice(0, i) + insert + text.slice(i + (cut % 3));
+        }
+        return text;
+      });
+    fc.assert(
+      fc.property(mutated, (text) => {
+        const fast = parseWholeRuleSetJson(text);
+        if (fast === null) return;
+        let document: unknown;
+        expect(() => {
+          document = JSON.parse(text);
+        }).not.toThrow();
+        expect(typeof document === "object" && !Array.isArray(document)).toBe(true);
+        expect(view(fast)).toEqual(slow(text));
+      }),
+      { numRuns: RUNS * 4 },
+    );
+  });
+
+  test("decline what they do not take on, so the caller parses in full", () => {
+    const rule = '["empty",{"code":204},false]';
+    for (const text of [
+      `{"a\\u002etest":${rule}}`, // an escape in a key
+      `{"a.test":${rule}} x`, // something after the object
+      `{"a.test":${rule},}`, // a trailing comma
+      `{"a.test" ${rule}}`, // no colon
+      `{"a.test":${rule.slice(0, -1)}}`, // an unclosed value
+      `{"a.test":[1,}`,
+      `["a.test"]`,
+      "",
+      `{"a.test":tru}`,
+    ]) {
+      expect(parseWholeRuleSetJson(text)).toBeNull();
+    }
+  });
+
+  test("a value that repeats is read once, and ends where the next member starts", () => {
+    const rule = '["empty",{"code":204},false]';
+    const text = `{"a.test":${rule}, "b.test" :\n${rule},"c.test":["empty",{"code":205},false]}`;
+    const found = parseRuleSetJson(` ${text} `, 1);
+    expect(found?.end).toBe(text.length + 1);
+    expect(view(found!.parsed)).toEqual(slow(text));
+    // A longer value that merely starts like the last one is not taken for it.
+    const longer = `{"a.test":"x","b.test":"xy"}`;
+    expect(view(parseWholeRuleSetJson(longer)!)).toEqual(slow(longer));
+  });
+});
