@@ -18,6 +18,7 @@ import {
   startNginxProxy,
 } from "./peers.ts";
 import type { LoadResult } from "./result.ts";
+import { progress, rotate } from "./rounds.ts";
 import { SCENARIOS, type Scenario, scenarioNamed } from "./scenarios.ts";
 import { formatRatioLines, formatTable, type Row, summarize } from "./table.ts";
 
@@ -53,15 +54,6 @@ async function startTargets(names: string[], dir: string, options: BenchOptions)
     targets.push({ name, port: peer.port, pid: peer.pid });
   }
   return targets;
-}
-
-function rotate<T>(items: T[], by: number): T[] {
-  const shift = by % items.length;
-  return [...items.slice(shift), ...items.slice(0, shift)];
-}
-
-function progress(text: string): void {
-  process.stderr.write(`${text}\n`);
 }
 
 async function measure(

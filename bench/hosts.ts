@@ -1,9 +1,10 @@
 /**
- * `--hosts N`: Mantrid with many hostnames. Three fresh Mantrids in turn:
- * a table of 10 rules and one of N rules, each loaded with one
- * `PUT /hostname/`, then N rules from a state file written before start.
- * For each: start and load time, RSS, state-file size, the time of one
- * single-rule PUT, and req/s for a hostname among the rules.
+ * `--hosts N`: Mantrid with many hostnames. Three fresh Mantrids: a table
+ * of 10 rules and one of N rules, each loaded with one `PUT /hostname/`, then
+ * N rules from a state file written before start. For each: start and load
+ * time, RSS, state-file size and the time of one single-rule PUT; then req/s
+ * for a hostname among the rules, in rounds that take the three in turn (as
+ * the full run takes its targets), keeping the median run.
  */
 import { statSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -23,7 +24,8 @@ import {
   startMantrid,
   startNginxBackend,
 } from "./peers.ts";
-import { median } from "./result.ts";
+import { type LoadResult, median, medianRun } from "./result.ts";
+import { progress, rotate } from "./rounds.ts";
 import { memoryOf } from "./rss.ts";
 import { scenarioNamed } from "./scenarios.ts";
 
@@ -37,10 +39,6 @@ interface Context {
   tool: LoadTool;
 }
 
-function progress(text: string): void {
-  process.stderr.write(`${text}\n`);
-}
-
 function fileSize(path: string): number | undefined {
   try {
     return statSync(path).size;
@@ -49,7 +47,13 @@ function fileSize(path: string): number | undefined {
   }
 }
 
-/** Everything measured once the rules are in: memory, file, one PUT, load. */
+/** A Mantrid with its rules in, kept running for the load rounds. */
+interface Loaded {
+  row: HostsRow;
+  mantrid: MantridPeer;
+}
+
+/** Everything measured once the rules are in, but the load: memory, file, one PUT. */
 async function measureLoaded(
   context: Context,
   mantrid: MantridPeer,
@@ -68,22 +72,41 @@ async function measureLoaded(
     puts.push(performance.now() - started);
   }
   row.putMs = median(puts);
+  progress(`${row.label}: RSS ${(row.rss / 2 ** 20).toFixed(0)} MiB`);
+}
 
-  const host = hostName(Math.floor(row.rules / 2));
-  const target: Target = { name: "mantrid", port: mantrid.port, pid: mantrid.pid };
+/** keepalive-small to the middle hostname of each, in rotating order; the median run is kept. */
+async function loadRounds(context: Context, all: Loaded[]): Promise<void> {
+  const { options, tool } = context;
   const scenario = scenarioNamed("keepalive-small");
-  await checkTarget(target, scenario, host);
-  row.load = await context.tool.run(
-    loadSpec(target, scenario, host, context.options, context.options.durationSeconds),
-  );
-  progress(
-    `${row.label}: ${row.load.requestsPerSecond.toFixed(0)} req/s for ${host}, ` +
-      `RSS ${(row.rss / 2 ** 20).toFixed(0)} MiB`,
-  );
+  const runs = new Map<Loaded, LoadResult[]>();
+  const target = ({ mantrid }: Loaded): Target => ({
+    name: "mantrid",
+    port: mantrid.port,
+    pid: mantrid.pid,
+  });
+  const host = ({ row }: Loaded) => hostName(Math.floor(row.rules / 2));
+  const spec = (loaded: Loaded, seconds: number) =>
+    loadSpec(target(loaded), scenario, host(loaded), options, seconds);
+  for (const loaded of all) {
+    await checkTarget(target(loaded), scenario, host(loaded));
+    if (options.warmupSeconds > 0) await tool.run(spec(loaded, options.warmupSeconds));
+  }
+  for (let round = 0; round < options.rounds; round++) {
+    for (const loaded of rotate(all, round)) {
+      const result = await tool.run(spec(loaded, options.durationSeconds));
+      runs.set(loaded, [...(runs.get(loaded) ?? []), result]);
+      progress(
+        `round ${round + 1}/${options.rounds}  ${loaded.row.label.padEnd(28)}` +
+          ` ${result.requestsPerSecond.toFixed(0).padStart(7)} req/s`,
+      );
+    }
+  }
+  for (const loaded of all) loaded.row.load = medianRun(runs.get(loaded) ?? []);
 }
 
 /** A fresh Mantrid, then all `count` rules in one `PUT /hostname/`. */
-async function viaApi(context: Context, count: number): Promise<HostsRow> {
+async function viaApi(context: Context, count: number): Promise<Loaded> {
   const row: HostsRow = { label: `${count} via PUT /hostname/`, rules: count, loadedBy: "api" };
   const folder = `api-${count}`;
   const body = ruleSetJson(count, context.rule);
@@ -94,6 +117,7 @@ async function viaApi(context: Context, count: number): Promise<HostsRow> {
     folder,
   });
   row.startSeconds = (performance.now() - spawned) / 1000;
+  const loaded = { row, mantrid };
   try {
     const started = performance.now();
     let failure: string | undefined;
@@ -117,17 +141,18 @@ async function viaApi(context: Context, count: number): Promise<HostsRow> {
       const memory = memoryOf(mantrid.pid);
       row.rss = memory.rss;
       row.peak = memory.peak;
-      return row;
+    } else {
+      await measureLoaded(context, mantrid, join(context.dir, folder, "state.json"), row);
     }
-    await measureLoaded(context, mantrid, join(context.dir, folder, "state.json"), row);
-    return row;
-  } finally {
+    return loaded;
+  } catch (error) {
     await mantrid.stop();
+    throw error;
   }
 }
 
 /** The state file written first, then a fresh Mantrid that loads it as it starts. */
-async function viaStateFile(context: Context, count: number): Promise<HostsRow> {
+async function viaStateFile(context: Context, count: number): Promise<Loaded> {
   const row: HostsRow = {
     label: `${count} from the state file`,
     rules: count,
@@ -149,9 +174,10 @@ async function viaStateFile(context: Context, count: number): Promise<HostsRow> 
   progress(`${row.label}: started in ${row.startSeconds.toFixed(2)} s`);
   try {
     await measureLoaded(context, mantrid, stateFile, row);
-    return row;
-  } finally {
+    return { row, mantrid };
+  } catch (error) {
     await mantrid.stop();
+    throw error;
   }
 }
 
@@ -171,9 +197,19 @@ export async function runHosts(options: BenchOptions, dir: string): Promise<numb
     }),
   );
 
-  const rows: HostsRow[] = [await viaApi(context, 10)];
-  if (count !== 10) rows.push(await viaApi(context, count));
-  rows.push(await viaStateFile(context, count));
+  const all: Loaded[] = [];
+  try {
+    all.push(await viaApi(context, 10));
+    if (count !== 10) all.push(await viaApi(context, count));
+    all.push(await viaStateFile(context, count));
+    await loadRounds(
+      context,
+      all.filter(({ row }) => row.failure === undefined),
+    );
+  } finally {
+    for (const { mantrid } of all) await mantrid.stop();
+  }
+  const rows = all.map(({ row }) => row);
 
   console.log("");
   console.log(formatHostsTable(rows));

@@ -20,6 +20,7 @@ import {
   startMantrid,
   startNginxBackend,
 } from "./peers.ts";
+import { progress } from "./rounds.ts";
 import { memoryOf } from "./rss.ts";
 import { scenarioNamed } from "./scenarios.ts";
 import { textTable } from "./text-table.ts";
@@ -55,10 +56,6 @@ interface Connection {
 
 interface Counters {
   closedByTarget: number;
-}
-
-function progress(text: string): void {
-  process.stderr.write(`${text}\n`);
 }
 
 /** This process's soft limit on open files, from /proc/self/limits. */

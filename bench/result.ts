@@ -26,6 +26,12 @@ export interface LoadSpec {
   connections: number;
 }
 
+/** The run with the median req/s (the lower middle one of an even count). */
+export function medianRun(runs: LoadResult[]): LoadResult | undefined {
+  const sorted = [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
 export function median(values: number[]): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
