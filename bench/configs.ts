@@ -91,6 +91,9 @@ ${nginxHttpCommon(dir, "nginx-proxy")}  upstream backend {
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Host $host;
+      # The forwarding headers Mantrid sends on a bind listener, so all do the same work.
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header X-Forwarded-Proto $scheme;
       # Stream request bodies like the other proxies, and keep responses in memory.
       proxy_request_buffering off;
       proxy_buffer_size 16k;
@@ -107,7 +110,8 @@ ${nginxHttpCommon(dir, "nginx-proxy")}  upstream backend {
 export const HAPROXY_MAXCONN = 9000;
 
 /**
- * HAProxy in HTTP mode, one thread, reusing backend connections. Its buffers
+ * HAProxy in HTTP mode, one thread, reusing backend connections, adding the
+ * same X-Forwarded-For and X-Forwarded-Proto as Mantrid. Its buffers
  * stay at their default (tune.bufsize 16k), as nginx's request-body buffer does.
  */
 export function haproxyConfig(
@@ -139,6 +143,9 @@ frontend bench
   default_backend nginx
 
 backend nginx
+  # The forwarding headers Mantrid sends on a bind listener, so all do the same work.
+  option forwardfor
+  http-request set-header X-Forwarded-Proto http
   server backend 127.0.0.1:${backendPort}
 `;
 }
