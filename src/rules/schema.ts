@@ -305,31 +305,36 @@ export function parseHostname(input: unknown): Parsed<string> {
  */
 export class RuleSetBuilder {
   private readonly rules: RuleSet = new Map();
-  private readonly found: Problem[] = [];
+  /** By name as written: a name given again replaces what was said of it, as in JSON. */
+  private readonly found = new Map<string, Problem[]>();
 
   add(name: string, rule: Parsed<Rule>): void {
+    if (this.found.size > 0) this.found.delete(name);
     // The schema's own checks, spelled out for speed on the common, valid name.
     let host: string;
     if (name.length <= HOSTNAME_MAX && HOSTNAME_RE.test(name)) host = canonicalHostname(name);
     else {
       const parsed = v.safeParse(Hostname, name);
       if (!parsed.success) {
-        for (const problem of problems(parsed.issues))
-          this.found.push({ ...problem, path: [name] });
+        this.found.set(
+          name,
+          problems(parsed.issues).map((problem) => ({ ...problem, path: [name] })),
+        );
         return;
       }
       host = parsed.output;
     }
     if (rule.ok) this.rules.set(host, rule.value);
-    else
-      for (const problem of rule.problems)
-        this.found.push({ ...problem, path: [name, ...problem.path] });
+    else {
+      const found = rule.problems.map((problem) => ({ ...problem, path: [name, ...problem.path] }));
+      this.found.set(name, found);
+    }
   }
 
   result(): Parsed<RuleSet> {
-    return this.found.length === 0
+    return this.found.size === 0
       ? { ok: true, value: this.rules }
-      : { ok: false, problems: this.found };
+      : { ok: false, problems: [...this.found.values()].flat() };
   }
 }
 
