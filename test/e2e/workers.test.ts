@@ -58,6 +58,18 @@ test("a worker that dies is restarted, and the other serves meanwhile", async ()
   expect(await completed("w.test")).toBe(120);
 });
 
+test("a whole new rule set reaches every worker", async () => {
+  const response = await fetch(`${server.api}/hostname/`, {
+    method: "PUT",
+    body: JSON.stringify({
+      "w.test": ["empty", { code: 202 }, false],
+      "set.test": ["empty", { code: 201 }, true],
+    }),
+  });
+  expect(response.status).toBe(200);
+  expect(new Set(await statuses("www.set.test", 40))).toEqual(new Set([201]));
+});
+
 test("SIGTERM stops the workers and saves the summed counters", async () => {
   expect(await server.stop("SIGTERM")).toBe(0);
   const state = JSON.parse(await Bun.file(`${server.dir}/state.json`).text());
