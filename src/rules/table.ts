@@ -22,8 +22,16 @@ export interface Entry<A> {
 
 export type Compile<A> = (key: string, rule: Rule) => A;
 
+const H = 0x68;
+
 export class RuleTable<A> {
-  private readonly bare = new Map<string, Entry<A>>();
+  /**
+   * Unprefixed keys map to their rule: after a whole new set this is a native
+   * copy of the set's own Map, not a million inserts. Their entries are made on
+   * a hostname's first request and kept until its rule changes.
+   */
+  private bare = new Map<string, Rule>();
+  private bareEntries = new Map<string, Entry<A>>();
   private readonly http = new Map<string, Entry<A>>();
   private readonly https = new Map<string, Entry<A>>();
   private readonly listeners = new Set<() => void>();
@@ -45,7 +53,7 @@ export class RuleTable<A> {
       const prefixed = byProtocol.get(name);
       if (prefixed !== undefined && (exact || prefixed.rule.match_subdomains)) return prefixed;
       const bare = this.bare.get(name);
-      if (bare !== undefined && (exact || bare.rule.match_subdomains)) return bare;
+      if (bare !== undefined && (exact || bare.match_subdomains)) return this.bareEntry(name, bare);
       const dot = name.indexOf(".");
       if (dot < 0) return null;
       name = name.substring(dot + 1);
@@ -55,39 +63,59 @@ export class RuleTable<A> {
 
   get(key: string): Entry<A> | undefined {
     const [map, name] = this.mapFor(key);
-    return map.get(name);
+    if (map !== null) return map.get(name);
+    const rule = this.bare.get(key);
+    return rule && this.bareEntry(key, rule);
   }
 
   set(key: string, rule: Rule): void {
-    this.insert(key, rule);
+    const [map, name] = this.mapFor(key);
+    if (map !== null) map.set(name, this.entry(key, rule));
+    else {
+      this.bare.set(key, rule);
+      // Made now, so the rule is ready (a static page read) before its first request.
+      this.bareEntries.set(key, this.entry(key, rule));
+    }
     this.changed();
   }
 
   delete(key: string): boolean {
     const [map, name] = this.mapFor(key);
-    const existed = map.delete(name);
+    let existed: boolean;
+    if (map !== null) existed = map.delete(name);
+    else {
+      existed = this.bare.delete(key);
+      this.bareEntries.delete(key);
+    }
     if (existed) this.changed();
     return existed;
   }
 
   /** Swaps in a whole rule set as one change. */
   replaceAll(rules: RuleSet): void {
-    this.bare.clear();
+    this.bare = new Map(rules);
+    this.bareEntries = new Map();
     this.http.clear();
     this.https.clear();
-    for (const [key, rule] of rules) this.insert(key, rule);
+    const ready = new Set<Rule>();
+    for (const [key, rule] of rules) {
+      // Only keys with a protocol prefix move out ('h' first: most names skip the test).
+      if (key.charCodeAt(0) === H && (key.startsWith("http://") || key.startsWith("https://"))) {
+        this.bare.delete(key);
+        const [map, name] = this.mapFor(key);
+        map!.set(name, this.entry(key, rule));
+      } else if (!ready.has(rule)) {
+        // Each distinct rule is made ready now, as `set` does (a static page is read).
+        ready.add(rule);
+        this.bareEntries.set(key, this.entry(key, rule));
+      }
+    }
     this.changed();
   }
 
-  /** The rules as they are now, unaffected by later changes (a copy of each map, not of its entries). */
+  /** The rules as they are now, unaffected by later changes (a copy of each map, not of its rules). */
   frozen(): RuleEntries {
-    return frozenEntries([new Map(this.bare), new Map(this.http), new Map(this.https)]);
-  }
-
-  *entries(): IterableIterator<Entry<A>> {
-    yield* this.bare.values();
-    yield* this.http.values();
-    yield* this.https.values();
+    return frozenEntries(new Map(this.bare), [new Map(this.http), new Map(this.https)]);
   }
 
   /** Called after every change; spinning requests wait on this. Returns an unsubscribe. */
@@ -101,20 +129,31 @@ export class RuleTable<A> {
     for (const listener of [...this.listeners]) listener();
   }
 
-  private insert(key: string, rule: Rule): void {
-    const entry = { key, rule, action: this.compile(key, rule) };
-    if (key.startsWith("http://")) this.http.set(key.substring(7), entry);
-    else if (key.startsWith("https://")) this.https.set(key.substring(8), entry);
-    else this.bare.set(key, entry);
+  private bareEntry(name: string, rule: Rule): Entry<A> {
+    let entry = this.bareEntries.get(name);
+    if (entry === undefined || entry.rule !== rule) {
+      entry = this.entry(name, rule);
+      this.bareEntries.set(name, entry);
+    }
+    return entry;
   }
 
-  private mapFor(key: string): [Map<string, Entry<A>>, string] {
+  private entry(key: string, rule: Rule): Entry<A> {
+    return { key, rule, action: this.compile(key, rule) };
+  }
+
+  /** The prefixed map and the name within it, or null for an unprefixed key. */
+  private mapFor(key: string): [Map<string, Entry<A>> | null, string] {
     if (key.startsWith("http://")) return [this.http, key.substring(7)];
     if (key.startsWith("https://")) return [this.https, key.substring(8)];
-    return [this.bare, key];
+    return [null, key];
   }
 }
 
-function* frozenEntries<A>(maps: Map<string, Entry<A>>[]): RuleEntries {
-  for (const map of maps) for (const entry of map.values()) yield [entry.key, entry.rule];
+function* frozenEntries<A>(
+  bare: Map<string, Rule>,
+  prefixed: Map<string, Entry<A>>[],
+): RuleEntries {
+  yield* bare;
+  for (const map of prefixed) for (const entry of map.values()) yield [entry.key, entry.rule];
 }

@@ -87,6 +87,33 @@ describe("resolution rules", () => {
     expect(t.size).toBe(1);
   });
 
+  test("a whole set makes each distinct rule ready at once, and sorts keys by prefix", () => {
+    const compiled: string[] = [];
+    const t = new RuleTable<string>((key) => {
+      compiled.push(key);
+      return key;
+    });
+    const shared = rule(["empty", { code: 204 }, true]);
+    const rules = new Map<string, Rule>();
+    for (let i = 0; i < 1000; i++) rules.set(`h${i}.test`, shared);
+    rules.set("http://h1.test", rule(["empty", { code: 201 }, false]));
+    rules.set("httpbin.test", shared);
+    t.replaceAll(rules);
+    expect(compiled).toEqual(["h0.test", "http://h1.test"]);
+    expect(t.size).toBe(1002);
+    expect(t.resolve("h1.test", "http")?.key).toBe("http://h1.test");
+    expect(t.resolve("h1.test", "https")?.key).toBe("h1.test");
+    expect(t.resolve("www.httpbin.test", "http")?.key).toBe("httpbin.test");
+    expect(t.resolve("h7.test", "http")).toBe(t.resolve("h7.test", "http"));
+    // A rule set again gets its new rule on the next lookup.
+    t.set("h7.test", rule(["empty", { code: 202 }, false]));
+    expect(t.resolve("h7.test", "http")?.rule.options).toEqual({ code: 202 });
+    expect(t.resolve("x.h7.test", "http")).toBeNull();
+    expect(t.delete("h7.test")).toBe(true);
+    expect(t.resolve("h7.test", "http")).toBeNull();
+    expect([...t.frozen()].map(([key]) => key)).toHaveLength(1001);
+  });
+
   test("lookups stay label-bound with 100,000 rules", () => {
     const rules = new Map<string, Rule>();
     const r = rule(["empty", { code: 204 }, true]);
