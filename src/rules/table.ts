@@ -28,7 +28,8 @@ export class RuleTable<A> {
   /**
    * Unprefixed keys map to their rule: after a whole new set this is a native
    * copy of the set's own Map, not a million inserts. Their entries are made on
-   * a hostname's first request and kept until its rule changes.
+   * a hostname's first request; `bareEntries` only ever holds a key's current
+   * rule (set, delete and replaceAll keep it so), so a hit needs no check.
    */
   private bare = new Map<string, Rule>();
   private bareEntries = new Map<string, Entry<A>>();
@@ -52,8 +53,8 @@ export class RuleTable<A> {
     for (;;) {
       const prefixed = byProtocol.get(name);
       if (prefixed !== undefined && (exact || prefixed.rule.match_subdomains)) return prefixed;
-      const bare = this.bare.get(name);
-      if (bare !== undefined && (exact || bare.match_subdomains)) return this.bareEntry(name, bare);
+      const bare = this.bareEntries.get(name) ?? this.bareEntry(name);
+      if (bare !== undefined && (exact || bare.rule.match_subdomains)) return bare;
       const dot = name.indexOf(".");
       if (dot < 0) return null;
       name = name.substring(dot + 1);
@@ -63,9 +64,7 @@ export class RuleTable<A> {
 
   get(key: string): Entry<A> | undefined {
     const [map, name] = this.mapFor(key);
-    if (map !== null) return map.get(name);
-    const rule = this.bare.get(key);
-    return rule && this.bareEntry(key, rule);
+    return map !== null ? map.get(name) : (this.bareEntries.get(key) ?? this.bareEntry(key));
   }
 
   set(key: string, rule: Rule): void {
@@ -129,12 +128,12 @@ export class RuleTable<A> {
     for (const listener of [...this.listeners]) listener();
   }
 
-  private bareEntry(name: string, rule: Rule): Entry<A> {
-    let entry = this.bareEntries.get(name);
-    if (entry === undefined || entry.rule !== rule) {
-      entry = this.entry(name, rule);
-      this.bareEntries.set(name, entry);
-    }
+  /** The entry of an unprefixed key on its first use, or undefined when there is no such rule. */
+  private bareEntry(name: string): Entry<A> | undefined {
+    const rule = this.bare.get(name);
+    if (rule === undefined) return undefined;
+    const entry = this.entry(name, rule);
+    this.bareEntries.set(name, entry);
     return entry;
   }
 
