@@ -3,6 +3,8 @@ import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { ChunkedFramer } from "../../src/http/chunked.ts";
 import { LOWEST_ERROR, NEED_MORE } from "../../src/http/errors.ts";
+import type { MessageHead } from "../../src/http/head-fields.ts";
+import type { FullParse } from "../../src/http/head-scan.ts";
 import { DEFAULT_LIMITS, type HeadLimits } from "../../src/http/limits.ts";
 import { parseRequestHead, RequestHead } from "../../src/http/request-head.ts";
 import { parseResponseHead, ResponseHead } from "../../src/http/response-head.ts";
@@ -31,17 +33,9 @@ function known(r: number, len: number): boolean {
   );
 }
 
-type Parser<H> = (
-  buf: Uint8Array,
-  start: number,
-  end: number,
-  head: H,
-  limits: HeadLimits,
-) => number;
-
 /** Parses buf through growing prefixes ending at `cuts`, as reads would deliver it. */
-function trickle<H>(
-  parse: Parser<H>,
+function trickle<H extends MessageHead>(
+  parse: FullParse<H>,
   head: H,
   buf: Uint8Array,
   cuts: number[],
