@@ -58,6 +58,8 @@ const TUNNEL = 3;
 const DONE = 4;
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
+/** Up to this many body bytes that arrive with a response head are sent in the head's write. */
+const INLINE_BODY = 16 * 1024;
 
 /**
  * One per client connection, reused for each of its proxied requests (only one
@@ -290,9 +292,12 @@ export class Forward implements BackendUser {
       if (!clientKeepAlive) this.clientKeepAlive = false;
       this.state = STREAMING;
       exchange.onDrain = this.resumeBackend;
-      // The head and the body bytes that came with it leave in one write.
       const taken = this.body.take(bytes, length, bytes.length);
       if (taken < 0) return this.abortBadBody();
+      // A small body that came with the head leaves in the head's write; a
+      // large one is written from where it lies, as copying it costs more
+      // than a second write.
+      const inline = taken <= INLINE_BODY ? taken : 0;
       const out = clientResponseHead(
         bytes,
         response,
@@ -301,9 +306,11 @@ export class Forward implements BackendUser {
         false,
         bytes,
         length,
-        length + taken,
+        length + inline,
       );
-      const flowing = exchange.send(out);
+      let flowing = exchange.send(out);
+      if (inline < taken)
+        flowing = exchange.send(bytes.subarray(length, length + taken)) && flowing;
       if (this.body.done) return this.done(length + taken === bytes.length);
       if (!flowing) this.backend!.pause();
       return;

@@ -213,6 +213,37 @@ describe("bodies", () => {
     expect(response.body.length).toBe(300_000);
   });
 
+  test("a body that arrives in one piece with its head leaves byte for byte, small or large", async () => {
+    // Sizes on both sides of the bytes that ride in the head's own write.
+    const bodies = [1, 16 * 1024, 16 * 1024 + 1, 60_000].map((size) => randomBytes(size));
+    const backend = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data(socket, data) {
+          const size = Number(/GET \/(\d+)/.exec(data.toString("latin1"))![1]);
+          const body = bodies.find((candidate) => candidate.length === size)!;
+          const head = `HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`;
+          socket.write(Buffer.concat([Buffer.from(head), body]));
+        },
+      },
+    });
+    try {
+      await mantrid.set("one-piece.test", [
+        "proxy",
+        { backends: [`127.0.0.1:${backend.port}`] },
+        false,
+      ]);
+      for (const body of bodies) {
+        const response = await viaMantrid({ path: `/${body.length}`, host: "one-piece.test" });
+        expect(response.body.length).toBe(body.length);
+        expect(sha(response.body)).toBe(sha(body));
+      }
+    } finally {
+      backend.stop(true);
+    }
+  });
+
   test("HEAD, 204 and 304 carry no body, and the connection stays usable", async () => {
     const framing = await httpBackend((request, response) => {
       if (request.url === "/204") response.writeHead(204).end();
