@@ -8,6 +8,7 @@ import { basename } from "node:path";
 import { defineCommand, runMain } from "citty";
 import { clientCommand, runClient } from "./client/index.ts";
 import { runServe, serveCommand } from "./serve-command.ts";
+import { restartWithAllocatorTuning } from "./system/allocator.ts";
 import { VERSION } from "./version.ts";
 import { WORKER_ENV } from "./workers/messages.ts";
 import { runWorker } from "./workers/worker.ts";
@@ -30,6 +31,7 @@ async function run(argv: string[], invokedAs: string): Promise<number> {
     await runMain(main, { rawArgs: argv });
     return 0;
   }
+  restartWithAllocatorTuning(argv);
   return runServe(argv[0] === "serve" ? argv.slice(1) : argv);
 }
 

@@ -11,6 +11,7 @@ import { log } from "../log.ts";
 import type { Change } from "../rules/registry.ts";
 import { type RuleTriple, toTriple, toTriples } from "../rules/schema.ts";
 import type { StatsRecord } from "../stats/host-stats.ts";
+import { selfCommand } from "../system/self-command.ts";
 import { type FromWorker, type ToWorker, type WireChange, WORKER_ENV } from "./messages.ts";
 
 interface Worker {
@@ -129,7 +130,7 @@ export class WorkerPool {
       ready: false,
       waiting: new Map(),
       lastStats: {},
-      process: Bun.spawn(workerCommand(), {
+      process: Bun.spawn(selfCommand(), {
         env: { ...process.env, [WORKER_ENV]: "1" },
         stdin: "ignore",
         stdout: "inherit",
@@ -189,12 +190,6 @@ export class WorkerPool {
       );
     }, RESTART_DELAY_MS);
   }
-}
-
-/** The same executable again: compiled, it is the binary; from source, Bun and the entry file. */
-function workerCommand(): string[] {
-  const compiled = Bun.main.startsWith("/$bunfs/") || Bun.main.startsWith("B:/~BUN/");
-  return compiled ? [process.execPath] : [process.execPath, Bun.main];
 }
 
 function toWire(change: Change): WireChange[] {

@@ -3,8 +3,15 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PURGE_DELAY_ENV, PURGE_DELAY_MS } from "../../src/system/allocator.ts";
 import { namedBackend, type TestBackend } from "../support/backend.ts";
-import { ensureBinary, type RunningBinary, runBinary, startBinary } from "../support/binary.ts";
+import {
+  BINARY,
+  ensureBinary,
+  type RunningBinary,
+  runBinary,
+  startBinary,
+} from "../support/binary.ts";
 import { connect, parseResponses } from "../support/wire.ts";
 
 let dir: string;
@@ -24,7 +31,7 @@ describe("the quick start", () => {
   let server: RunningBinary;
   let backend: TestBackend;
   beforeAll(async () => {
-    server = await startBinary([], dir);
+    server = await startBinary([], dir, { [PURGE_DELAY_ENV]: undefined });
     backend = await namedBackend("app");
   });
   afterAll(async () => {
@@ -75,6 +82,34 @@ describe("the quick start", () => {
     const [stdout, code] = await Promise.all([new Response(run.stdout).text(), run.exited]);
     expect(code).toBe(0);
     expect(stdout).toContain("static<test>");
+  });
+});
+
+describe("the allocator's purge delay", () => {
+  const procList = async (pid: number, file: string) =>
+    (await readFile(`/proc/${pid}/${file}`, "latin1")).split("\0");
+
+  test("the server sets it for itself, and stays one process with the same arguments", async () => {
+    const server = await startBinary([], undefined, { [PURGE_DELAY_ENV]: undefined });
+    try {
+      const pid = server.process.pid;
+      expect(await procList(pid, "environ")).toContain(`${PURGE_DELAY_ENV}=${PURGE_DELAY_MS}`);
+      const argv = await procList(pid, "cmdline");
+      expect(argv[0]).toBe(BINARY);
+      expect(argv.slice(1, 5)).toEqual(["--bind", "127.0.0.1:0", "--management", "127.0.0.1:0"]);
+      expect((await get(server.port, "nobody.test")).status).toBe(503);
+    } finally {
+      await server.stop("SIGKILL");
+    }
+  });
+
+  test("a value the user set is kept", async () => {
+    const server = await startBinary([], undefined, { [PURGE_DELAY_ENV]: "250" });
+    try {
+      expect(await procList(server.process.pid, "environ")).toContain(`${PURGE_DELAY_ENV}=250`);
+    } finally {
+      await server.stop("SIGKILL");
+    }
   });
 });
 

@@ -77,7 +77,12 @@ function watchLog(stream: ReadableStream<Uint8Array>) {
   };
 }
 
-export async function startBinary(extraArgs: string[] = [], dir?: string): Promise<RunningBinary> {
+/** `env` is added to the test's own environment; an undefined value removes the variable. */
+export async function startBinary(
+  extraArgs: string[] = [],
+  dir?: string,
+  env: Record<string, string | undefined> = {},
+): Promise<RunningBinary> {
   const binary = ensureBinary();
   const folder = dir ?? (await mkdtemp(join(tmpdir(), "mantrid-bin-")));
   const child = Bun.spawn(
@@ -93,7 +98,7 @@ export async function startBinary(extraArgs: string[] = [], dir?: string): Promi
       join(folder, "static"),
       ...extraArgs,
     ],
-    { cwd: folder, stdin: "ignore", stdout: "ignore", stderr: "pipe" },
+    { cwd: folder, env: withEnv(env), stdin: "ignore", stdout: "ignore", stderr: "pipe" },
   );
   started.add(child);
   child.exited.then(() => started.delete(child));
@@ -113,6 +118,14 @@ export async function startBinary(extraArgs: string[] = [], dir?: string): Promi
       return child.exited;
     },
   };
+}
+
+function withEnv(changes: Record<string, string | undefined>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries({ ...process.env, ...changes })) {
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
 }
 
 /** Runs the binary to completion: start-up errors, the client. */

@@ -1,0 +1,31 @@
+/**
+ * Bun's allocator (mimalloc) gives freed pages back to the OS soon after they
+ * fall idle. A proxy frees and takes body-sized buffers all the time, so every
+ * request faulted its pages in again: about 50 page faults per 1 MiB upload,
+ * a quarter of the CPU that upload costs. A purge delay of one second keeps the
+ * pages through steady traffic and still returns them once traffic calms.
+ *
+ * mimalloc reads its options from the environment only as the process starts,
+ * so the server starts itself again, once, with the option set (same PID,
+ * same arguments). A value the user set is left as it is.
+ */
+import { selfCommand } from "./self-command.ts";
+
+export const PURGE_DELAY_ENV = "MIMALLOC_PURGE_DELAY";
+export const PURGE_DELAY_MS = "1000";
+
+/** Returns only when no restart is needed or possible. */
+export function restartWithAllocatorTuning(args: readonly string[]): void {
+  if (process.env[PURGE_DELAY_ENV] !== undefined) return;
+  if (process.platform !== "linux" || typeof process.execve !== "function") return;
+  const [file, ...entry] = selfCommand();
+  try {
+    // Bun's own flags (from source: `bun --smol src/main.ts`) come before the entry file.
+    process.execve(file!, [process.argv0, ...process.execArgv, ...entry, ...args], {
+      ...process.env,
+      [PURGE_DELAY_ENV]: PURGE_DELAY_MS,
+    });
+  } catch {
+    // Not fatal: Mantrid runs as well, only with more page faults under load.
+  }
+}
