@@ -1,5 +1,5 @@
 /**
- * The backend of `--quick` (no nginx needed): the same three paths as the
+ * The backend of `--quick` (no nginx needed): the same four paths as the
  * nginx backend, run as its own process with `bun bench/bun-backend.ts`.
  * Logs `listening on 127.0.0.1:PORT` on stderr.
  */
@@ -16,6 +16,10 @@ const server = Bun.serve({
     const path = new URL(request.url).pathname;
     if (path === "/small") return new Response(SMALL_BODY);
     if (path === "/100k") return new Response(large);
+    if (path === "/api" && request.method === "POST") {
+      await request.arrayBuffer();
+      return new Response("ok\n");
+    }
     if (path === "/upload" && request.method === "POST") {
       const body = await request.arrayBuffer();
       return new Response(`ok ${body.byteLength}\n`);

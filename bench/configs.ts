@@ -4,6 +4,8 @@
 export const UPLOAD_BYTES = 1024 * 1024;
 export const SMALL_BODY = "hello\n";
 export const LARGE_BYTES = 100 * 1024;
+/** Size of the `/api` request bodies: a typical JSON call. */
+export const API_BODY_BYTES = 1024;
 
 /** Lines shared by both nginx configs: one worker, logs in `dir`, temp files in `dir`. */
 function nginxMain(dir: string, name: string): string {
@@ -38,8 +40,9 @@ function nginxHttpCommon(dir: string, name: string): string {
 
 /**
  * The backend: `/small` (6 bytes), `/100k` (100 KiB) from files under
- * `${dir}/www`, and `POST /upload`, whose body nginx reads in full (and
- * drops) before it answers "ok".
+ * `${dir}/www`; `POST /upload`, whose body nginx reads in full (and drops)
+ * before it answers "ok"; and `POST /api`, which answers "ok" at once and
+ * drops its small body.
  */
 export function nginxBackendConfig(dir: string, port: number): string {
   return `${nginxMain(dir, "backend")}
@@ -63,6 +66,10 @@ ${nginxHttpCommon(dir, "backend")}  sendfile on;
       proxy_set_header Content-Length "";
     }
     location = /sink {
+      return 200 "ok\\n";
+    }
+    location = /api {
+      default_type text/plain;
       return 200 "ok\\n";
     }
   }

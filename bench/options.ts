@@ -37,7 +37,8 @@ export const USAGE = `bun run bench [options]      (bun bench/run.ts)
   --warmup S         seconds of warm-up per scenario and target (default 1; 0 for none)
   --threads N        wrk threads (default 1)
   --connections N    concurrent connections (default 50)
-  --scenarios a,b    only these: keepalive-small, close-small, keepalive-100k, upload-1m
+  --scenarios a,b    only these: keepalive-small, close-small, keepalive-100k,
+                     upload-1m, post-1k
   --targets a,b      only these: direct, haproxy, nginx, mantrid
   --builtin-load     use the built-in load loop instead of wrk
 `;

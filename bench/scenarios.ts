@@ -1,6 +1,6 @@
 /** The load scenarios: what each request looks like and how to check one answer. */
 import { join } from "node:path";
-import { LARGE_BYTES, SMALL_BODY, UPLOAD_BYTES } from "./configs.ts";
+import { API_BODY_BYTES, LARGE_BYTES, SMALL_BODY, UPLOAD_BYTES } from "./configs.ts";
 
 export interface Scenario {
   name: string;
@@ -60,6 +60,17 @@ export const SCENARIOS: Scenario[] = [
     headers: { "Content-Type": "application/octet-stream" },
     bodyBytes: UPLOAD_BYTES,
     wrkScript: join(import.meta.dir, "upload.lua"),
+    newConnection: false,
+    accepts: (status, body) => status === 200 && text(body).startsWith("ok"),
+  },
+  {
+    name: "post-1k",
+    description: "POST /api with a 1 KiB body on keep-alive connections (an API call)",
+    method: "POST",
+    path: "/api",
+    headers: { "Content-Type": "application/json" },
+    bodyBytes: API_BODY_BYTES,
+    wrkScript: join(import.meta.dir, "post-1k.lua"),
     newConnection: false,
     accepts: (status, body) => status === 200 && text(body).startsWith("ok"),
   },

@@ -117,7 +117,7 @@ export function formatTable(rows: Row[]): string {
     ...lines.map((line) => (line.length === 0 ? "" : render(line))),
     "",
     "req/s, p50, p99, MB/s: medians over the rounds; spread: (max - min) / median of req/s;",
-    "MB/s: 10^6 bytes/s read by the client (for upload-1m: request bodies sent); errors: summed",
+    "MB/s: 10^6 bytes/s read by the client (for a POST: request bodies sent); errors: summed",
   ].join("\n");
 }
 

@@ -49,6 +49,12 @@ export interface Exchange {
   streamBody(sink: BodySink): void;
   sinkResumed(): void;
   readonly bodyDone: boolean;
+  /**
+   * The whole request body, when it has a length of at most `max` bytes and
+   * has already arrived: taken, so it can leave with the head in one write.
+   * Null otherwise; the body is then streamed.
+   */
+  takeWholeBody(max: number): Buffer | null;
 
   /** Part of a streamed response; false when the client's socket is full (wait for onDrain). */
   send(bytes: Uint8Array): boolean;

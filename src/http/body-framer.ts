@@ -28,6 +28,11 @@ export class BodyFramer {
     }
   }
 
+  /** Bytes still to come of a body framed by a length; -1 for any other framing. */
+  get lengthLeft(): number {
+    return this.kind === BodyKind.Length ? this.left : -1;
+  }
+
   /**
    * How many bytes of `bytes[from, end)` belong to the body; `done` turns true
    * where it ends. -1: the chunked framing is broken.

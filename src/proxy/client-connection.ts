@@ -422,6 +422,16 @@ export class ClientConnection implements Exchange {
     this.pump();
   }
 
+  takeWholeBody(max: number): Buffer | null {
+    const input = this.input;
+    const length = this.body.lengthLeft;
+    if (input === null || length <= 0 || length > max || input.length < length) return null;
+    this.body.take(input, 0, length);
+    this.input = input.length === length ? null : input.subarray(length);
+    if (this.stats) this.stats.bytes_received += length;
+    return input.subarray(0, length);
+  }
+
   sinkResumed(): void {
     this.sinkBlocked = false;
     this.pump();

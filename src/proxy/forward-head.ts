@@ -107,17 +107,21 @@ export function forwardingLines(
   return extra;
 }
 
-/** The request head as the backend gets it; `extra` comes from `forwardingLines`. */
+/**
+ * The request head as the backend gets it, with `body` (a whole small body)
+ * behind it; `extra` comes from `forwardingLines`.
+ */
 export function backendRequestHead(
   bytes: Buffer,
   head: ParsedFields & { upgrade: boolean },
   requestLineStart: number,
   internal: boolean,
   extra: string,
+  body: Buffer | null = null,
 ): Buffer {
   let drop = HOP_BY_HOP | (head.upgrade ? 0 : bit(H_UPGRADE)) | bit(H_X_FORWARDED_FOR);
   if (!internal) drop |= FORWARDING;
-  return rewriteHead(bytes, head, requestLineStart, drop, extra);
+  return rewriteHead(bytes, head, requestLineStart, drop, extra, body, 0, body?.length ?? 0);
 }
 
 const CLOSE = "Connection: close\r\n";

@@ -58,7 +58,7 @@ const TUNNEL = 3;
 const DONE = 4;
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
-/** Up to this many body bytes that arrive with a response head are sent in the head's write. */
+/** Up to this many body bytes that arrive with a head are sent in the head's write. */
 const INLINE_BODY = 16 * 1024;
 
 /**
@@ -159,6 +159,9 @@ export class Forward implements BackendUser {
     connection.uses++;
     this.state = AWAITING_HEAD;
     const head = exchange.head;
+    // A small body already at hand leaves with the head, in one write.
+    const body = exchange.bodyDone ? null : exchange.takeWholeBody(INLINE_BODY);
+    if (body !== null) this.bodySent = true;
     connection.write(
       backendRequestHead(
         exchange.headBytes,
@@ -166,10 +169,12 @@ export class Forward implements BackendUser {
         head.targetStart - head.method.length - 1,
         exchange.internal,
         this.forwardingLines(exchange),
+        body,
       ),
     );
     exchange.setDeadline(this.settings.backendTimeout, this.onTimedOut);
-    if (!exchange.bodyDone) exchange.streamBody(this.sink);
+    // Streaming a finished body only lets the client connection read on.
+    if (body !== null || !exchange.bodyDone) exchange.streamBody(this.sink);
   }
 
   /** Lines added to each request; for one client address they differ only by flags, so keep them. */

@@ -244,6 +244,25 @@ describe("bodies", () => {
     }
   });
 
+  test("bodies that come with their heads, pipelined, each reach the backend whole", async () => {
+    // Sizes on both sides of the bytes that ride in the head's own write.
+    const bodies = [1, 100, 16 * 1024, 16 * 1024 + 1, 40_000].map((size) => randomBytes(size));
+    const connection = await connect(mantrid.port);
+    connection.send(
+      Buffer.concat(
+        bodies.flatMap((body) => [
+          Buffer.from(
+            `POST / HTTP/1.1\r\nHost: echo.test\r\nContent-Length: ${body.length}\r\n\r\n`,
+          ),
+          body,
+        ]),
+      ),
+    );
+    const all = await responses(connection, bodies.length);
+    expect(all.map((response) => response.headers["x-upload-sha"])).toEqual(bodies.map(sha));
+    connection.destroy();
+  });
+
   test("HEAD, 204 and 304 carry no body, and the connection stays usable", async () => {
     const framing = await httpBackend((request, response) => {
       if (request.url === "/204") response.writeHead(204).end();
