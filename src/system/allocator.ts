@@ -18,10 +18,12 @@ export const PURGE_DELAY_MS = "1000";
 export function restartWithAllocatorTuning(args: readonly string[]): void {
   if (process.env[PURGE_DELAY_ENV] !== undefined) return;
   if (process.platform !== "linux" || typeof process.execve !== "function") return;
+  // Bun's own flags (`bun --cpu-prof src/main.ts`): a profiler does not survive
+  // the exec, so such a run goes on as it was started.
+  if (process.execArgv.length > 0) return;
   const [file, ...entry] = selfCommand();
   try {
-    // Bun's own flags (from source: `bun --smol src/main.ts`) come before the entry file.
-    process.execve(file!, [process.argv0, ...process.execArgv, ...entry, ...args], {
+    process.execve(file!, [process.argv0, ...entry, ...args], {
       ...process.env,
       [PURGE_DELAY_ENV]: PURGE_DELAY_MS,
     });
