@@ -56,8 +56,11 @@ export interface Exchange {
    */
   takeWholeBody(max: number): Buffer | null;
 
-  /** Part of a streamed response; false when the client's socket is full (wait for onDrain). */
-  send(bytes: Uint8Array): boolean;
+  /**
+   * Part of a streamed response; false when the client's socket is full (wait
+   * for onDrain). `transient` bytes may be reused once this returns.
+   */
+  send(bytes: Uint8Array, transient?: boolean): boolean;
   onDrain: (() => void) | null;
   /** The streamed response is complete; `reusable` false closes the client connection after it. */
   finish(reusable: boolean): void;

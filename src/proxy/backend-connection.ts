@@ -28,8 +28,9 @@ export class BackendConnection {
     this.out = new WriteQueue(socket);
   }
 
-  write(bytes: Uint8Array): boolean {
-    return this.out.write(bytes);
+  /** `transient`: see WriteQueue.write. */
+  write(bytes: Uint8Array, transient = false): boolean {
+    return this.out.write(bytes, transient);
   }
 
   pause(): void {

@@ -375,10 +375,10 @@ export class ClientConnection implements Exchange {
     this.socket.resume();
   }
 
-  private write(bytes: Uint8Array): boolean {
+  private write(bytes: Uint8Array, transient = false): boolean {
     this.answered = true;
     if (this.stats) this.stats.bytes_sent += bytes.length;
-    return this.out.write(bytes);
+    return this.out.write(bytes, transient);
   }
 
   // --- Exchange: what actions call -------------------------------------------
@@ -437,9 +437,9 @@ export class ClientConnection implements Exchange {
     this.pump();
   }
 
-  send(bytes: Uint8Array): boolean {
+  send(bytes: Uint8Array, transient = false): boolean {
     if (this.phase === CLOSED) return false;
-    return this.write(bytes);
+    return this.write(bytes, transient);
   }
 
   finish(reusable: boolean): void {

@@ -32,10 +32,18 @@ const HOP_BY_HOP =
 const FORWARDING = bit(H_X_FORWARDED_FOR) | bit(H_X_FORWARDED_PROTO) | bit(H_X_FORWARDED_PROTOCOL);
 
 /**
+ * Rewritten heads are built in this one buffer rather than a new one each: a
+ * head is written to its socket at once, and the rare rest the socket cannot
+ * take is copied before it waits (WriteQueue.write with `transient`).
+ */
+const scratch = Buffer.allocUnsafe(128 * 1024);
+
+/**
  * Copies `bytes[firstLineStart, headLength)` without the fields whose kind is in
  * `dropKinds` or whose name the Connection header lists, then `extra` and the
  * blank line. `extra` is lines ending in CRLF. `tail[tailStart, tailEnd)` (body
  * bytes that came with the head) is appended so that both leave in one write.
+ * The result is transient: valid until the next rewrite, so write it at once.
  */
 export function rewriteHead(
   bytes: Buffer,
@@ -55,7 +63,7 @@ export function rewriteHead(
     if (!dropped(bytes, head, i, dropKinds, connectionTokens))
       size += lineEnds[i]! - fields[i * 4]!;
   }
-  const out = Buffer.allocUnsafe(size);
+  const out = size <= scratch.length ? scratch.subarray(0, size) : Buffer.allocUnsafe(size);
   let at = bytes.copy(out, 0, firstLineStart, firstLineEnd);
   for (let i = 0; i < fieldCount; i++) {
     if (!dropped(bytes, head, i, dropKinds, connectionTokens)) {
@@ -109,7 +117,7 @@ export function forwardingLines(
 
 /**
  * The request head as the backend gets it, with `body` (a whole small body)
- * behind it; `extra` comes from `forwardingLines`.
+ * behind it; `extra` comes from `forwardingLines`. Transient, as `rewriteHead`'s.
  */
 export function backendRequestHead(
   bytes: Buffer,
@@ -128,7 +136,7 @@ const CLOSE = "Connection: close\r\n";
 const KEEP_ALIVE = "Connection: keep-alive\r\n";
 const UPGRADE = "Connection: upgrade\r\n";
 
-/** The response head as the client gets it. */
+/** The response head as the client gets it (transient, as `rewriteHead`'s). */
 export function clientResponseHead(
   bytes: Buffer,
   head: ParsedFields,

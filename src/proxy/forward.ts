@@ -171,6 +171,7 @@ export class Forward implements BackendUser {
         this.forwardingLines(exchange),
         body,
       ),
+      true,
     );
     exchange.setDeadline(this.settings.backendTimeout, this.onTimedOut);
     // Streaming a finished body only lets the client connection read on.
@@ -313,7 +314,7 @@ export class Forward implements BackendUser {
         length,
         length + inline,
       );
-      let flowing = exchange.send(out);
+      let flowing = exchange.send(out, true);
       if (inline < taken)
         flowing = exchange.send(bytes.subarray(length, length + taken)) && flowing;
       if (this.body.done) return this.done(length + taken === bytes.length);
@@ -371,6 +372,7 @@ export class Forward implements BackendUser {
     // Bytes the backend sent after its answer already belong to the tunnel.
     exchange.send(
       clientResponseHead(bytes, this.response, true, false, switching, bytes, length, bytes.length),
+      true,
     );
     exchange.onDrain = () => backend.resume();
     exchange.onEnd = () => backend.shutdown();

@@ -20,16 +20,20 @@ export class WriteQueue {
     return this.ending;
   }
 
-  /** True when all of `bytes` went out now; otherwise the rest waits for `flush`. */
-  write(bytes: Uint8Array): boolean {
+  /**
+   * True when all of `bytes` went out now; otherwise the rest waits for `flush`.
+   * `transient` bytes are reused by the caller: what waits is a copy.
+   */
+  write(bytes: Uint8Array, transient = false): boolean {
     if (this.ending) return false;
     if (this.queue.length > 0) {
-      this.queue.push(bytes);
+      this.queue.push(transient ? copyOf(bytes) : bytes);
       return false;
     }
     const written = this.socket.write(bytes);
     if (written === bytes.length) return true;
-    this.queue.push(written > 0 ? bytes.subarray(written) : bytes);
+    const rest = written > 0 ? bytes.subarray(written) : bytes;
+    this.queue.push(transient ? copyOf(rest) : rest);
     return false;
   }
 
@@ -58,4 +62,9 @@ export class WriteQueue {
     this.ending = true;
     if (this.queue.length === 0) this.socket.end();
   }
+}
+
+/** A copy (a Buffer's own `slice` would be a view of the same memory). */
+function copyOf(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
 }
