@@ -24,7 +24,7 @@ export interface BenchOptions {
 export const USAGE = `bun run bench [options]      (bun bench/run.ts)
 
   (no flag)          full run: nginx backend; direct, HAProxy, nginx and Mantrid;
-                     four wrk scenarios in alternating rounds; one table
+                     five wrk scenarios in alternating rounds; one table
   --quick            a few seconds, Mantrid only, Bun backend, no haproxy/nginx
                      needed (wrk if installed, else a built-in load loop)
   --hosts N          Mantrid with N hostnames: load time, RSS, state-file size,
@@ -32,7 +32,7 @@ export const USAGE = `bun run bench [options]      (bun bench/run.ts)
   --idle N           HAProxy and Mantrid each holding N idle keep-alive client
                      connections: RSS before and after, KiB per connection
   --workers N        pass --workers N to Mantrid
-  --rounds N         rounds of the full run (default 3)
+  --rounds N         rounds of the full run and of --hosts (default 5)
   --duration S       seconds per load run (default 5; --quick: 3)
   --warmup S         seconds of warm-up per scenario and target (default 1; 0 for none)
   --threads N        wrk threads (default 1)
@@ -101,7 +101,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     hosts: positiveInteger("hosts", values.hosts),
     idle: positiveInteger("idle", values.idle),
     workers: positiveInteger("workers", values.workers),
-    rounds: positiveInteger("rounds", values.rounds) ?? 3,
+    rounds: positiveInteger("rounds", values.rounds) ?? 5,
     durationSeconds: Math.round(duration),
     warmupSeconds: Math.round(nonNegative("warmup", values.warmup) ?? (quick ? 0 : 1)),
     threads: positiveInteger("threads", values.threads) ?? 1,
