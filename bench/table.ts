@@ -1,6 +1,7 @@
 /** The results table: one row per scenario and target, medians over the rounds. */
 import { type LoadResult, median } from "./result.ts";
 import type { Scenario } from "./scenarios.ts";
+import { textTable } from "./text-table.ts";
 
 export interface Row {
   scenario: string;
@@ -99,22 +100,8 @@ export function formatTable(rows: Row[]): string {
     ]);
     previous = row.scenario;
   }
-  const numeric = [false, false, true, true, true, true, true, true, true];
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...lines.map((line) => (line[column] ?? "").length)),
-  );
-  const render = (cells: string[]) =>
-    cells
-      .map((cell, column) =>
-        numeric[column] ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!),
-      )
-      .join("  ")
-      .trimEnd();
-  const rule = widths.map((width) => "-".repeat(width)).join("  ");
   return [
-    render(header),
-    rule,
-    ...lines.map((line) => (line.length === 0 ? "" : render(line))),
+    ...textTable(header, lines, 2),
     "",
     "req/s, p50, p99, MB/s: medians over the rounds; spread: (max - min) / median of req/s;",
     "MB/s: 10^6 bytes/s read by the client (for a POST: request bodies sent); errors: summed",
