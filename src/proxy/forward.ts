@@ -160,7 +160,7 @@ export class Forward implements BackendUser {
     this.state = AWAITING_HEAD;
     const head = exchange.head;
     // A small body already at hand leaves with the head, in one write.
-    const body = exchange.bodyDone ? null : exchange.takeWholeBody(INLINE_BODY);
+    const body = exchange.takeWholeBody(INLINE_BODY);
     if (body !== null) this.bodySent = true;
     connection.write(
       backendRequestHead(
