@@ -5,7 +5,7 @@
  */
 import { checkTarget, type Target } from "./check.ts";
 import { describeRun } from "./describe.ts";
-import { chooseLoadTool, type LoadTool, loadSpec } from "./load.ts";
+import { chooseLoadTool, type LoadTool, loadSpec, runAgainst } from "./load.ts";
 import type { BenchOptions } from "./options.ts";
 import {
   BENCH_HOST,
@@ -63,7 +63,7 @@ async function measure(
   options: BenchOptions,
   seconds: number,
 ): Promise<LoadResult> {
-  return tool.run(loadSpec(target, scenario, BENCH_HOST, options, seconds));
+  return runAgainst(tool, target, loadSpec(target, scenario, BENCH_HOST, options, seconds));
 }
 
 export async function runFull(options: BenchOptions, dir: string): Promise<number> {

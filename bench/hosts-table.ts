@@ -27,6 +27,8 @@ const mib = (bytes: number | undefined) =>
 const seconds = (value: number | undefined) =>
   value === undefined ? "-" : `${value.toFixed(2)} s`;
 const ms = (value: number | undefined) => (value === undefined ? "-" : `${value.toFixed(1)} ms`);
+const cpuText = (us: number | undefined) =>
+  us === undefined || !Number.isFinite(us) ? "-" : `${us.toFixed(1)} µs`;
 
 export function formatHostsTable(rows: HostsRow[]): string {
   const header = [
@@ -40,6 +42,7 @@ export function formatHostsTable(rows: HostsRow[]): string {
     "req/s",
     "p50",
     "p99",
+    "CPU/req",
     "errors",
   ];
   const lines = rows.map((row) => [
@@ -53,6 +56,7 @@ export function formatHostsTable(rows: HostsRow[]): string {
     row.load === undefined ? "-" : row.load.requestsPerSecond.toFixed(0),
     ms(row.load?.p50Ms),
     ms(row.load?.p99Ms),
+    cpuText(row.load?.cpuPerRequestUs),
     row.load === undefined ? "-" : String(row.load.errors),
   ]);
   const notes = rows
@@ -63,6 +67,7 @@ export function formatHostsTable(rows: HostsRow[]): string {
     ...(notes.length > 0 ? ["", ...notes] : []),
     "",
     "start: spawn until listening; load: the one PUT /hostname/ (for a state file: the start)",
+    "req/s, p50, p99, CPU/req (Mantrid's user + system CPU per request): the median run",
   ].join("\n");
 }
 

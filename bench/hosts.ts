@@ -13,7 +13,7 @@ import { checkTarget, type Target } from "./check.ts";
 import { describeRun } from "./describe.ts";
 import { hostName, ruleSetJson, stateFileJson } from "./host-set.ts";
 import { formatHostsLines, formatHostsTable, type HostsRow } from "./hosts-table.ts";
-import { chooseLoadTool, type LoadTool, loadSpec } from "./load.ts";
+import { chooseLoadTool, type LoadTool, loadSpec, runAgainst } from "./load.ts";
 import type { BenchOptions } from "./options.ts";
 import {
   findTool,
@@ -94,7 +94,7 @@ async function loadRounds(context: Context, all: Loaded[]): Promise<void> {
   }
   for (let round = 0; round < options.rounds; round++) {
     for (const loaded of rotate(all, round)) {
-      const result = await tool.run(spec(loaded, options.durationSeconds));
+      const result = await runAgainst(tool, target(loaded), spec(loaded, options.durationSeconds));
       runs.set(loaded, [...(runs.get(loaded) ?? []), result]);
       progress(
         `round ${round + 1}/${options.rounds}  ${loaded.row.label.padEnd(28)}` +

@@ -1,5 +1,6 @@
 /** One load run against one target: wrk where it is installed, else the built-in loop. */
 import { type Target, targetUrl } from "./check.ts";
+import { cpuSecondsOf } from "./cpu-time.ts";
 import { runBuiltinLoad } from "./loadgen.ts";
 import type { BenchOptions } from "./options.ts";
 import type { LoadResult, LoadSpec } from "./result.ts";
@@ -8,7 +9,21 @@ import { findWrk, runWrk } from "./wrk.ts";
 
 export interface LoadTool {
   name: string;
+  /** The result's `cpuPerRequestUs` is NaN: the tool does not know the target's processes. */
   run(spec: LoadSpec): Promise<LoadResult>;
+}
+
+/** One load run, with the CPU time `target`'s processes spent on it per request. */
+export async function runAgainst(
+  tool: LoadTool,
+  target: Target,
+  spec: LoadSpec,
+): Promise<LoadResult> {
+  const before = cpuSecondsOf(target.pid);
+  const result = await tool.run(spec);
+  const spent = cpuSecondsOf(target.pid) - before;
+  const cpuPerRequestUs = result.requests > 0 ? (spent * 1e6) / result.requests : Number.NaN;
+  return { ...result, cpuPerRequestUs };
 }
 
 export function chooseLoadTool(options: BenchOptions): LoadTool {

@@ -55,5 +55,6 @@ export async function runBuiltinLoad(spec: LoadSpec): Promise<LoadResult> {
     p99Ms: percentile(sorted, 0.99),
     readBytesPerSecond: readBytes / seconds,
     errors,
+    cpuPerRequestUs: Number.NaN,
   };
 }

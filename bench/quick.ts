@@ -5,7 +5,7 @@
  */
 import { checkTarget, type Target } from "./check.ts";
 import { describeRun } from "./describe.ts";
-import { chooseLoadTool, loadSpec } from "./load.ts";
+import { chooseLoadTool, loadSpec, runAgainst } from "./load.ts";
 import type { BenchOptions } from "./options.ts";
 import { BENCH_HOST, proxyRule, putRule, startBunBackend, startMantrid } from "./peers.ts";
 import { SCENARIOS, scenarioNamed } from "./scenarios.ts";
@@ -26,7 +26,9 @@ export async function runQuick(options: BenchOptions, dir: string): Promise<numb
   });
   for (const each of SCENARIOS) await checkTarget(target, each, BENCH_HOST);
 
-  const result = await tool.run(
+  const result = await runAgainst(
+    tool,
+    target,
     loadSpec(target, scenario, BENCH_HOST, options, options.durationSeconds),
   );
   console.log(header);
@@ -37,6 +39,10 @@ export async function runQuick(options: BenchOptions, dir: string): Promise<numb
   if (result.requests === 0 || result.errors > 0) {
     console.log(`quick: FAILED: ${result.requests} requests served, ${result.errors} errors`);
     console.error(mantrid.log.text().slice(-4000));
+    return 1;
+  }
+  if (!(result.cpuPerRequestUs > 0)) {
+    console.log(`quick: FAILED: Mantrid's CPU time (pid ${mantrid.pid}) could not be read`);
     return 1;
   }
   console.log(`quick: ok, ${result.requests} requests through mantrid, 0 errors`);

@@ -11,6 +11,8 @@ export interface LoadResult {
   readBytesPerSecond: number;
   /** Non-2xx/3xx answers plus socket errors (connect, read, write, timeout). */
   errors: number;
+  /** User + system CPU time of the target's processes per request, in µs (NaN: unknown). */
+  cpuPerRequestUs: number;
 }
 
 /** The settings of one load run. */

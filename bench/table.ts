@@ -14,6 +14,8 @@ export interface Row {
   p99Ms: number;
   /** Payload MB/s (10^6 bytes): bodies sent for uploads, bytes read otherwise. */
   megabytesPerSecond: number;
+  /** User + system CPU µs of the target's processes per request (direct: the backend's). */
+  cpuPerRequestUs: number;
   /** Errors summed over the rounds. */
   errors: number;
 }
@@ -40,22 +42,25 @@ export function summarize(scenario: Scenario, target: string, runs: LoadResult[]
     p50Ms: median(runs.map((run) => run.p50Ms)),
     p99Ms: median(runs.map((run) => run.p99Ms)),
     megabytesPerSecond: median(runs.map((run) => megabytesPerSecond(scenario, run))),
+    cpuPerRequestUs: median(runs.map((run) => run.cpuPerRequestUs)),
     errors: runs.reduce((sum, run) => sum + run.errors, 0),
   };
 }
 
-/** Mantrid's req/s over HAProxy's, per scenario (absent when either is missing). */
-export function ratios(rows: Row[]): Map<string, number> {
+/** Mantrid's value of `measure` over HAProxy's, per scenario (absent when either is unknown). */
+export function ratios(rows: Row[], measure: (row: Row) => number): Map<string, number> {
   const out = new Map<string, number>();
   for (const row of rows) {
     if (row.target !== "mantrid") continue;
     const haproxy = rows.find((r) => r.scenario === row.scenario && r.target === "haproxy");
-    if (haproxy && haproxy.requestsPerSecond > 0) {
-      out.set(row.scenario, row.requestsPerSecond / haproxy.requestsPerSecond);
-    }
+    const ratio = haproxy ? measure(row) / measure(haproxy) : Number.NaN;
+    if (Number.isFinite(ratio)) out.set(row.scenario, ratio);
   }
   return out;
 }
+
+const perSecond = (row: Row) => row.requestsPerSecond;
+const cpu = (row: Row) => row.cpuPerRequestUs;
 
 function formatMs(ms: number): string {
   if (!Number.isFinite(ms)) return "-";
@@ -70,7 +75,10 @@ function formatNumber(value: number, digits: number): string {
 
 /** The table as text: aligned columns, a blank line between scenarios. */
 export function formatTable(rows: Row[]): string {
-  const ratioOf = ratios(rows);
+  const speedRatio = ratios(rows, perSecond);
+  const cpuRatio = ratios(rows, cpu);
+  const ratioText = (row: Row, of: Map<string, number>) =>
+    row.target === "mantrid" ? (of.get(row.scenario)?.toFixed(2) ?? "-") : "";
   const header = [
     "scenario",
     "target",
@@ -79,14 +87,15 @@ export function formatTable(rows: Row[]): string {
     "p50",
     "p99",
     "MB/s",
+    "CPU/req",
     "errors",
-    "mantrid/haproxy",
+    "req/s m/h",
+    "CPU m/h",
   ];
   const lines: string[][] = [];
   let previous: string | undefined;
   for (const row of rows) {
     if (previous !== undefined && previous !== row.scenario) lines.push([]);
-    const ratio = ratioOf.get(row.scenario);
     lines.push([
       previous === row.scenario ? "" : row.scenario,
       row.target,
@@ -95,8 +104,10 @@ export function formatTable(rows: Row[]): string {
       formatMs(row.p50Ms),
       formatMs(row.p99Ms),
       formatNumber(row.megabytesPerSecond, 1),
+      Number.isFinite(row.cpuPerRequestUs) ? `${row.cpuPerRequestUs.toFixed(1)} µs` : "-",
       String(row.errors),
-      row.target === "mantrid" ? (ratio === undefined ? "-" : ratio.toFixed(2)) : "",
+      ratioText(row, speedRatio),
+      ratioText(row, cpuRatio),
     ]);
     previous = row.scenario;
   }
@@ -105,12 +116,20 @@ export function formatTable(rows: Row[]): string {
     "",
     "req/s, p50, p99, MB/s: medians over the rounds; spread: (max - min) / median of req/s;",
     "MB/s: 10^6 bytes/s read by the client (for a POST: request bodies sent); errors: summed",
+    "CPU/req: user + system CPU time of the target's processes (every thread and worker)",
+    "per request, median (direct: the backend's own); m/h: Mantrid over HAProxy",
   ].join("\n");
 }
 
-/** One greppable line per scenario: `ratio keepalive-small 0.93`. */
+/**
+ * Greppable lines per scenario, Mantrid over HAProxy: `ratio keepalive-small 1.04`
+ * for req/s and `cpu-ratio keepalive-small 0.93` for CPU per request.
+ */
 export function formatRatioLines(rows: Row[]): string {
-  return [...ratios(rows)]
-    .map(([scenario, ratio]) => `ratio ${scenario} ${ratio.toFixed(2)}`)
-    .join("\n");
+  const lines = (label: string, of: Map<string, number>) =>
+    [...of].map(([scenario, ratio]) => `${label} ${scenario} ${ratio.toFixed(2)}`);
+  return [
+    ...lines("ratio", ratios(rows, perSecond)),
+    ...lines("cpu-ratio", ratios(rows, cpu)),
+  ].join("\n");
 }

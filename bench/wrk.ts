@@ -55,6 +55,7 @@ export function parseWrkReport(report: string): LoadResult {
     p99Ms: parseWrkTime(p99[1]!),
     readBytesPerSecond: parseWrkSize(transfer[1]!),
     errors,
+    cpuPerRequestUs: Number.NaN,
   };
 }
 
