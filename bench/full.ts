@@ -12,6 +12,7 @@ import {
   type Peer,
   proxyRule,
   putRule,
+  startBunPipe,
   startHaproxy,
   startMantrid,
   startNginxBackend,
@@ -23,15 +24,18 @@ import { SCENARIOS, type Scenario, scenarioNamed } from "./scenarios.ts";
 import { formatRatioLines, formatTable, type Row, summarize } from "./table.ts";
 
 export const TARGETS = ["direct", "haproxy", "nginx", "mantrid"] as const;
+/** Measured only when asked for with --targets: the bare Bun pipe, a yardstick. */
+const EXTRA_TARGETS = ["bun-pipe"] as const;
 
 function pickTargets(options: BenchOptions): string[] {
+  const known: string[] = [...TARGETS, ...EXTRA_TARGETS];
   const wanted = options.targets ?? [...TARGETS];
   for (const name of wanted) {
-    if (!(TARGETS as readonly string[]).includes(name)) {
-      throw new Error(`unknown target "${name}" (known: ${TARGETS.join(", ")})`);
+    if (!known.includes(name)) {
+      throw new Error(`unknown target "${name}" (known: ${known.join(", ")})`);
     }
   }
-  return TARGETS.filter((name) => wanted.includes(name));
+  return known.filter((name) => wanted.includes(name));
 }
 
 export function pickScenarios(options: BenchOptions): Scenario[] {
@@ -46,6 +50,7 @@ async function startTargets(names: string[], dir: string, options: BenchOptions)
     let peer: Peer = backend;
     if (name === "haproxy") peer = await startHaproxy(dir, backend.port);
     if (name === "nginx") peer = await startNginxProxy(dir, backend.port);
+    if (name === "bun-pipe") peer = await startBunPipe(backend.port);
     if (name === "mantrid") {
       const mantrid = await startMantrid(dir, { workers: options.workers });
       await putRule(mantrid.api, BENCH_HOST, proxyRule(backend.port));

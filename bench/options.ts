@@ -39,7 +39,8 @@ export const USAGE = `bun run bench [options]      (bun bench/run.ts)
   --connections N    concurrent connections (default 50)
   --scenarios a,b    only these: keepalive-small, close-small, keepalive-100k,
                      upload-1m, post-1k
-  --targets a,b      only these: direct, haproxy, nginx, mantrid
+  --targets a,b      only these: direct, haproxy, nginx, mantrid; also bun-pipe
+                     (bytes piped by Bun.listen, nothing parsed: a yardstick)
   --builtin-load     use the built-in load loop instead of wrk
 `;
 

@@ -143,6 +143,16 @@ export async function startBunBackend(): Promise<Peer> {
   return peer("backend", port, child, log);
 }
 
+/** The bare Bun pipe (`bun-pipe.ts`) in front of the backend on `backendPort`. */
+export async function startBunPipe(backendPort: number): Promise<Peer> {
+  const child = spawnTracked("bun-pipe", [process.execPath, join(import.meta.dir, "bun-pipe.ts")], {
+    env: { ...process.env, BENCH_PIPE_TO: String(backendPort) },
+  });
+  const log = watchStderr(child.stderr as ReadableStream<Uint8Array>, "bun pipe");
+  const port = Number((await log.match(/listening on [^\s]+:(\d+)/))[1]);
+  return peer("bun-pipe", port, child, log);
+}
+
 /** Builds dist/mantrid with build.ts when it is missing. */
 export function ensureBinary(): string {
   if (!existsSync(BINARY)) {

@@ -20,6 +20,7 @@ export interface SpawnOptions {
   stdout?: "pipe" | "ignore";
   /** Keep stderr as a stream (for processes whose log is read). */
   stderr?: "pipe" | "ignore" | "inherit";
+  env?: Record<string, string | undefined>;
 }
 
 /** Starts `argv` and keeps track of it until it is stopped. */
@@ -30,6 +31,7 @@ export function spawnTracked(
 ): Subprocess<"ignore", "pipe" | "ignore", "pipe" | "ignore" | "inherit"> {
   const child = Bun.spawn(argv, {
     cwd: options.cwd,
+    env: options.env,
     stdin: "ignore",
     stdout: options.stdout ?? "ignore",
     stderr: options.stderr ?? "pipe",
