@@ -77,6 +77,41 @@ export function rewriteHead(
   return out;
 }
 
+/**
+ * Rewrites a head where it lies, as `rewriteHead` would, so that it still ends
+ * where it ended and the body behind it can leave in the same write, uncopied.
+ * Kept lines move towards the end, over dropped ones; `extra` takes the place
+ * of dropped lines after the last kept one. Returns where the new head starts,
+ * or -1, leaving the bytes untouched, when `extra` does not fit there.
+ */
+export function rewriteHeadInPlace(
+  bytes: Buffer,
+  head: ParsedFields,
+  dropKinds: number,
+  extra: string,
+): number {
+  const { fieldCount, fields, lineEnds, connectionTokens } = head;
+  const blankLine = head.headLength - 2;
+  let last = fieldCount - 1;
+  while (last >= 0 && dropped(bytes, head, last, dropKinds, connectionTokens)) last--;
+  const keptEnd = last >= 0 ? lineEnds[last]! : fieldCount > 0 ? fields[0]! : blankLine;
+  if (blankLine - keptEnd < extra.length) return -1;
+  // Backwards: every line moves to where it was or later, so a line not yet
+  // moved is never written over (Buffer.copy within one buffer is a memmove).
+  let to = blankLine - extra.length;
+  if (extra.length > 0) bytes.write(extra, to, "latin1");
+  for (let i = last; i >= 0; i--) {
+    if (dropped(bytes, head, i, dropKinds, connectionTokens)) continue;
+    const start = fields[i * 4]!;
+    to -= lineEnds[i]! - start;
+    if (to !== start) bytes.copy(bytes, to, start, lineEnds[i]!);
+  }
+  const statusLineEnd = fieldCount > 0 ? fields[0]! : blankLine;
+  to -= statusLineEnd;
+  if (to !== 0) bytes.copy(bytes, to, 0, statusLineEnd);
+  return to;
+}
+
 function dropped(
   bytes: Buffer,
   head: ParsedFields,
@@ -136,6 +171,10 @@ const CLOSE = "Connection: close\r\n";
 const KEEP_ALIVE = "Connection: keep-alive\r\n";
 const UPGRADE = "Connection: upgrade\r\n";
 
+const responseDrop = (switching: boolean) => HOP_BY_HOP | (switching ? 0 : bit(H_UPGRADE));
+const responseExtra = (keepAlive: boolean, clientHttp10: boolean, switching: boolean) =>
+  switching ? UPGRADE : !keepAlive ? CLOSE : clientHttp10 ? KEEP_ALIVE : "";
+
 /** The response head as the client gets it (transient, as `rewriteHead`'s). */
 export function clientResponseHead(
   bytes: Buffer,
@@ -147,9 +186,22 @@ export function clientResponseHead(
   tailStart: number,
   tailEnd: number,
 ): Buffer {
-  const drop = HOP_BY_HOP | (switching ? 0 : bit(H_UPGRADE));
-  const extra = switching ? UPGRADE : !keepAlive ? CLOSE : clientHttp10 ? KEEP_ALIVE : "";
-  return rewriteHead(bytes, head, 0, drop, extra, tail, tailStart, tailEnd);
+  const extra = responseExtra(keepAlive, clientHttp10, switching);
+  return rewriteHead(bytes, head, 0, responseDrop(switching), extra, tail, tailStart, tailEnd);
+}
+
+/**
+ * A final response's head rewritten for the client where it lies in `bytes`
+ * (see `rewriteHeadInPlace`): where it now starts, or -1 when it does not fit.
+ */
+export function clientResponseHeadInPlace(
+  bytes: Buffer,
+  head: ParsedFields,
+  keepAlive: boolean,
+  clientHttp10: boolean,
+): number {
+  const extra = responseExtra(keepAlive, clientHttp10, false);
+  return rewriteHeadInPlace(bytes, head, responseDrop(false), extra);
 }
 
 /** All X-Forwarded-For values of a request joined, or null when it has none. */

@@ -23,6 +23,7 @@ import type { BackendPool } from "./backend-pool.ts";
 import {
   backendRequestHead,
   clientResponseHead,
+  clientResponseHeadInPlace,
   forwardedForOf,
   forwardingLines,
 } from "./forward-head.ts";
@@ -300,23 +301,7 @@ export class Forward implements BackendUser {
       exchange.onDrain = this.resumeBackend;
       const taken = this.body.take(bytes, length, bytes.length);
       if (taken < 0) return this.abortBadBody();
-      // A small body that came with the head leaves in the head's write; a
-      // large one is written from where it lies, as copying it costs more
-      // than a second write.
-      const inline = taken <= INLINE_BODY ? taken : 0;
-      const out = clientResponseHead(
-        bytes,
-        response,
-        clientKeepAlive,
-        exchange.head.minor === 0,
-        false,
-        bytes,
-        length,
-        length + inline,
-      );
-      let flowing = exchange.send(out, true);
-      if (inline < taken)
-        flowing = exchange.send(bytes.subarray(length, length + taken)) && flowing;
+      const flowing = this.sendHead(bytes, length, taken, clientKeepAlive);
       if (this.body.done) return this.done(length + taken === bytes.length);
       if (!flowing) this.backend!.pause();
       return;
@@ -324,6 +309,39 @@ export class Forward implements BackendUser {
   }
 
   private clientKeepAlive = true;
+
+  /**
+   * Sends the response head, rewritten, with the `taken` body bytes behind it.
+   * Mostly the rewrite fits where the old head lay (hop-by-hop lines only
+   * leave), and head and body go in one write, uncopied. Else a small body is
+   * copied behind the new head, and a large one written from where it lies,
+   * as copying it costs more than a second write.
+   */
+  private sendHead(bytes: Buffer, length: number, taken: number, keepAlive: boolean): boolean {
+    const exchange = this.exchange;
+    const http10 = exchange.head.minor === 0;
+    const end = length + taken;
+    const start = clientResponseHeadInPlace(bytes, this.response, keepAlive, http10);
+    if (start >= 0) {
+      return exchange.send(
+        start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end),
+      );
+    }
+    const inline = taken <= INLINE_BODY ? taken : 0;
+    const out = clientResponseHead(
+      bytes,
+      this.response,
+      keepAlive,
+      http10,
+      false,
+      bytes,
+      length,
+      length + inline,
+    );
+    const flowing = exchange.send(out, true);
+    if (inline === taken) return flowing;
+    return exchange.send(bytes.subarray(length, end)) && flowing;
+  }
 
   private forwardBody(bytes: Buffer): void {
     const taken = this.body.take(bytes, 0, bytes.length);

@@ -278,3 +278,31 @@ export const responseArb = fc
     for (const [n, v] of fields) s += `X-${n}: ${v}\r\n`;
     return `${s}\r\n`;
   });
+
+/** A response head with hop-by-hop lines mixed among others, anywhere, as wire text. */
+export const hopByHopResponseArb = fc
+  .record({
+    minor: fc.integer({ min: 0, max: 1 }),
+    lines: fc.array(
+      fc.oneof(
+        fc.tuple(fc.constantFrom("X-A", "X-Bb", "Server", "Date"), fieldValueArb),
+        fc.tuple(
+          fc.constantFrom("Connection", "connection"),
+          fc.constantFrom("keep-alive", "close", "x-a", "keep-alive, X-Bb"),
+        ),
+        fc.constantFrom<[string, string]>(
+          ["Keep-Alive", "timeout=5, max=1000"],
+          ["TE", "trailers"],
+          ["Trailer", "X-A"],
+          ["Upgrade", "h2c"],
+        ),
+        fc.tuple(fc.constantFrom("Proxy-Connection"), fieldValueArb),
+      ),
+      { maxLength: 10 },
+    ),
+  })
+  .map(({ minor, lines }) => {
+    let s = `HTTP/1.${minor} 200 OK\r\nContent-Length: 5\r\n`;
+    for (const [name, value] of lines) s += `${name}: ${value}\r\n`;
+    return `${s}\r\n`;
+  });

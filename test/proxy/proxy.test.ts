@@ -216,28 +216,66 @@ describe("bodies", () => {
   test("a body that arrives in one piece with its head leaves byte for byte, small or large", async () => {
     // Sizes on both sides of the bytes that ride in the head's own write.
     const bodies = [1, 16 * 1024, 16 * 1024 + 1, 60_000].map((size) => randomBytes(size));
+    // Heads with nothing to drop, with hop-by-hop lines among the others, and
+    // with them last: whether Mantrid's own Connection line fits where the
+    // dropped lines were decides whether the head is rewritten where it lies.
+    const heads: Record<string, string> = {
+      plain: "Content-Type: application/octet-stream\r\n",
+      hops:
+        "Connection: keep-alive, X-Hop\r\nX-Before: 1\r\nKeep-Alive: timeout=5\r\n" +
+        "X-Hop: gone\r\nX-After: 2\r\nTE: trailers\r\n",
+      trailing: "X-Before: 1\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5, max=100\r\n",
+    };
     const backend = Bun.listen({
       hostname: "127.0.0.1",
       port: 0,
       socket: {
         data(socket, data) {
-          const size = Number(/GET \/(\d+)/.exec(data.toString("latin1"))![1]);
-          const body = bodies.find((candidate) => candidate.length === size)!;
-          const head = `HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`;
+          const [, kind, size] = /GET \/(\w+)\/(\d+)/.exec(data.toString("latin1"))!;
+          const body = bodies.find((candidate) => candidate.length === Number(size))!;
+          const head = `HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n${heads[kind!]}\r\n`;
           socket.write(Buffer.concat([Buffer.from(head), body]));
         },
       },
     });
+    // What the client asks for decides what Mantrid adds: nothing, `close` or `keep-alive`.
+    const clients = [
+      { version: "1.1", connection: "", expect: undefined },
+      { version: "1.1", connection: "Connection: close\r\n", expect: "close" },
+      { version: "1.0", connection: "Connection: keep-alive\r\n", expect: "keep-alive" },
+    ];
     try {
       await mantrid.set("one-piece.test", [
         "proxy",
         { backends: [`127.0.0.1:${backend.port}`] },
         false,
       ]);
-      for (const body of bodies) {
-        const response = await viaMantrid({ path: `/${body.length}`, host: "one-piece.test" });
-        expect(response.body.length).toBe(body.length);
-        expect(sha(response.body)).toBe(sha(body));
+      for (const kind of Object.keys(heads)) {
+        for (const client of clients) {
+          for (const body of bodies) {
+            const connection = await connect(mantrid.port);
+            connection.send(
+              `GET /${kind}/${body.length} HTTP/${client.version}\r\n` +
+                `Host: one-piece.test\r\n${client.connection}\r\n`,
+            );
+            const [response] = await responses(connection, 1);
+            connection.destroy();
+            const what = `${kind} head, HTTP/${client.version} ${client.connection.trim()}`;
+            expect({ what, sha: sha(response!.body) }).toEqual({ what, sha: sha(body) });
+            const names = response!.rawHeaders.map(([name]) => name.toLowerCase());
+            expect({ what, names }).toEqual({
+              what,
+              names: [
+                "content-length",
+                ...(kind === "plain" ? ["content-type"] : ["x-before"]),
+                ...(kind === "hops" ? ["x-after"] : []),
+                ...(client.expect === undefined ? [] : ["connection"]),
+              ],
+            });
+            expect(response!.headers.connection).toBe(client.expect);
+            expect(response!.headers["content-length"]).toBe(String(body.length));
+          }
+        }
       }
     } finally {
       backend.stop(true);
