@@ -92,9 +92,10 @@ export function rewriteHeadInPlace(
 ): number {
   const { fieldCount, fields, lineEnds, connectionTokens } = head;
   const blankLine = head.headLength - 2;
+  const statusLineEnd = fieldCount > 0 ? fields[0]! : blankLine;
   let last = fieldCount - 1;
   while (last >= 0 && dropped(bytes, head, last, dropKinds, connectionTokens)) last--;
-  const keptEnd = last >= 0 ? lineEnds[last]! : fieldCount > 0 ? fields[0]! : blankLine;
+  const keptEnd = last >= 0 ? lineEnds[last]! : statusLineEnd;
   if (blankLine - keptEnd < extra.length) return -1;
   // Backwards: every line moves to where it was or later, so a line not yet
   // moved is never written over (Buffer.copy within one buffer is a memmove).
@@ -106,7 +107,6 @@ export function rewriteHeadInPlace(
     to -= lineEnds[i]! - start;
     if (to !== start) bytes.copy(bytes, to, start, lineEnds[i]!);
   }
-  const statusLineEnd = fieldCount > 0 ? fields[0]! : blankLine;
   to -= statusLineEnd;
   if (to !== 0) bytes.copy(bytes, to, 0, statusLineEnd);
   return to;
