@@ -132,25 +132,24 @@ export async function startHaproxy(
   return peer("haproxy", port, child, log);
 }
 
-/** The Bun backend of `--quick`, in its own process. */
-export async function startBunBackend(): Promise<Peer> {
-  const child = spawnTracked("backend", [
-    process.execPath,
-    join(import.meta.dir, "bun-backend.ts"),
-  ]);
-  const log = watchStderr(child.stderr as ReadableStream<Uint8Array>, "bun backend");
+/** A Bun script of this folder in its own process; it logs `listening on HOST:PORT`. */
+async function startBunScript(name: string, file: string, env?: Record<string, string>) {
+  const child = spawnTracked(name, [process.execPath, join(import.meta.dir, file)], {
+    env: env === undefined ? undefined : { ...process.env, ...env },
+  });
+  const log = watchStderr(child.stderr as ReadableStream<Uint8Array>, name);
   const port = Number((await log.match(/listening on [^\s]+:(\d+)/))[1]);
-  return peer("backend", port, child, log);
+  return peer(name, port, child, log);
+}
+
+/** The Bun backend of `--quick`, in its own process. */
+export function startBunBackend(): Promise<Peer> {
+  return startBunScript("backend", "bun-backend.ts");
 }
 
 /** The bare Bun pipe (`bun-pipe.ts`) in front of the backend on `backendPort`. */
-export async function startBunPipe(backendPort: number): Promise<Peer> {
-  const child = spawnTracked("bun-pipe", [process.execPath, join(import.meta.dir, "bun-pipe.ts")], {
-    env: { ...process.env, BENCH_PIPE_TO: String(backendPort) },
-  });
-  const log = watchStderr(child.stderr as ReadableStream<Uint8Array>, "bun pipe");
-  const port = Number((await log.match(/listening on [^\s]+:(\d+)/))[1]);
-  return peer("bun-pipe", port, child, log);
+export function startBunPipe(backendPort: number): Promise<Peer> {
+  return startBunScript("bun-pipe", "bun-pipe.ts", { BENCH_PIPE_TO: String(backendPort) });
 }
 
 /** Builds dist/mantrid with build.ts when it is missing. */
