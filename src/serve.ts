@@ -25,6 +25,8 @@ export interface Running {
   readonly ports: { bind: number[]; internal: number[]; management: number[] };
   readonly registry: RuleRegistry<unknown>;
   readonly stats: StatsBook;
+  /** Client connections open in this process (0 with workers, whose connections are theirs). */
+  openConnections(): number;
   /** Stops accepting, lets open requests finish within the grace period, saves the state. */
   stop(): Promise<void>;
 }
@@ -83,6 +85,7 @@ export async function serve(config: Config): Promise<Running> {
     ports: { ...traffic.ports, management: management.map((server) => server.port ?? 0) },
     registry,
     stats,
+    openConnections: () => traffic.openConnections?.() ?? 0,
     async stop() {
       for (const server of management) server.stop(true);
       await traffic.stop(config.shutdownGrace);
@@ -98,6 +101,7 @@ interface Traffic {
   readonly registry: RuleRegistry<unknown>;
   readonly ports: { bind: number[]; internal: number[] };
   readonly refreshStats?: () => Promise<void>;
+  readonly openConnections?: () => number;
   describe(): string[];
   stop(graceSeconds: number): Promise<void>;
 }
@@ -114,6 +118,7 @@ function startInProcess(config: Config, stats: StatsBook, save: Save, rules: Rul
   return {
     registry,
     ports: plane.ports,
+    openConnections: () => plane.openConnections,
     describe: () =>
       plane.listeners.map((listener, i) => {
         const trust = i < config.bind.length ? "" : " (trusted: bind_internal)";

@@ -4,22 +4,13 @@
  * that action on the request exactly as it arrived. Waking is driven by the
  * table's change event, not by polling; a held request costs one small record.
  */
-import { simpleResponse } from "../http/response-writer.ts";
+import { errorResponse } from "../http/response-writer.ts";
 import type { Page } from "../static/pages.ts";
 import type { Action } from "./action.ts";
 import type { Exchange } from "./exchange.ts";
 import type { Router } from "./router.ts";
 
-const FULL = simpleResponse(
-  503,
-  [
-    ["Content-Type", "text/plain; charset=utf-8"],
-    ["Retry-After", "1"],
-  ],
-  "too many requests waiting\n",
-  false,
-  false,
-);
+const FULL = errorResponse(503, "too many requests waiting", [["Retry-After", "1"]]);
 
 interface Held {
   exchange: Exchange;

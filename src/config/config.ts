@@ -22,6 +22,12 @@ export interface Config {
   idleTimeout: number;
   /** Seconds to receive a whole request head. */
   headTimeout: number;
+  /** Seconds a request body may go without a byte from the client. */
+  bodyTimeout: number;
+  /** Seconds a response may go without the client accepting a byte. */
+  sendTimeout: number;
+  /** Seconds to go on reading (and dropping) what a client sends after an answer that did not read it all. */
+  lingerTimeout: number;
   maxConnections: number;
   maxSpinning: number;
   /** Longest request line accepted (414 beyond). */
@@ -64,6 +70,9 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   backendTimeout: 60,
   idleTimeout: 60,
   headTimeout: 10,
+  bodyTimeout: 60,
+  sendTimeout: 60,
+  lingerTimeout: 2,
   maxConnections: 10000,
   maxSpinning: 10000,
   maxRequestLine: DEFAULT_LIMITS.maxRequestLine,

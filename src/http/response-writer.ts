@@ -53,3 +53,20 @@ export function simpleResponse(
   if (bodyLen > 0) out.set(bodyBytes, headLen);
   return out;
 }
+
+/**
+ * A plain-text answer that closes the connection, for requests Mantrid refuses
+ * or cannot serve; `extra` headers such as Retry-After go before the body.
+ */
+export function errorResponse(
+  status: number,
+  reason: string,
+  extra: [string, string][] = [],
+): Buffer {
+  return simpleResponse(
+    status,
+    [["Content-Type", "text/plain; charset=utf-8"], ...extra],
+    `${reason}\n`,
+    false,
+  );
+}

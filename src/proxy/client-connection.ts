@@ -2,8 +2,12 @@
  * One client connection: a small state machine.
  *
  *   HEAD ──parse──▶ ACTIVE ──request body done and response done──▶ HEAD (keep-alive)
- *                      │                                          └─▶ closed
+ *    │                 │  └──answered, body left unread, or an error──▶ LINGER ──▶ closed
+ *    └──bad head──▶ LINGER                                           └─▶ closed
  *                      └──101 from the backend──▶ UPGRADED (raw two-way pipe)
+ *
+ * Every phase ends by itself: the sweep calls `expire` with the time, and the
+ * head, body, send, idle and linger limits each close what has waited too long.
  *
  * Each request is parsed and routed on its own, and only one is active at a
  * time: bytes of pipelined requests wait, unparsed, until the response before
@@ -24,7 +28,8 @@ import {
   RequestHead,
 } from "../http/request-head.ts";
 import { BodyKind } from "../http/response-head.ts";
-import { simpleResponse } from "../http/response-writer.ts";
+import { errorResponse } from "../http/response-writer.ts";
+import { log } from "../log.ts";
 import { authorityHost, canonicalHost } from "../rules/host.ts";
 import type { Protocol } from "../rules/table.ts";
 import type { HostStats } from "../stats/host-stats.ts";
@@ -43,14 +48,36 @@ export interface ListenerContext {
   /** Beyond this many open client connections, new ones get a fast 503. */
   readonly maxConnections: number;
   readonly spares: Spares;
+  readonly timeouts: ConnectionTimeouts;
+}
+
+/** How long each phase of a client connection may wait, in milliseconds. */
+export interface ConnectionTimeouts {
+  /** For the whole request head. */
+  readonly head: number;
+  /** For the next byte of a request body that something reads. */
+  readonly body: number;
+  /** For the client to take the next byte of a response. */
+  readonly send: number;
+  /** Between requests. */
+  readonly idle: number;
+  /** Reading and dropping after an answer that left part of the request unread. */
+  readonly linger: number;
 }
 
 const HEAD = 0;
 const ACTIVE = 1;
 const UPGRADED = 2;
-const CLOSED = 3;
+/** Answered; the write side is shut once the answer has left, the rest of the request is dropped. */
+const LINGER = 3;
+const CLOSED = 4;
 
-const dropBody: BodySink = () => true;
+/**
+ * The rest of a request body that nobody reads is dropped so the connection can
+ * be kept, when it is this small; a larger rest closes the connection instead.
+ */
+export const DROPPABLE_BODY = 64 * 1024;
+
 const NO_BYTES = Buffer.alloc(0);
 
 export class ClientConnection implements Exchange {
@@ -59,7 +86,8 @@ export class ClientConnection implements Exchange {
   headBytes: Buffer = NO_BYTES;
   host = "";
   protocol: Protocol = "http";
-  keepAlive = true;
+  /** The client asked to keep the connection, and nothing has ruled it out since. */
+  private persist = true;
   isHeadRequest = false;
   stats: HostStats | null = null;
   onClose: (() => void) | null = null;
@@ -84,6 +112,16 @@ export class ClientConnection implements Exchange {
   /** Some byte of a response to the current request has been written. */
   private answered = false;
   private clientEnded = false;
+  /** Some byte of the current request's body has arrived. */
+  private bodySeen = false;
+  /** When lingering (or dropping an answered request's body) began; 0: not. */
+  private lingerFrom = 0;
+  /** Body bytes dropped after an early answer. */
+  private dropped = 0;
+  private readonly dropBody: BodySink = (bytes) => {
+    this.dropped += bytes.length;
+    return true;
+  };
   private readingPaused = false;
   private pumping = false;
   private upgradeSink: ((bytes: Buffer) => boolean) | null = null;
@@ -125,6 +163,23 @@ export class ClientConnection implements Exchange {
     return this.phase === HEAD && this.input === null && this.out.empty;
   }
 
+  /**
+   * Whether the connection can carry another request after this one: the
+   * client wants it, and a body nobody reads is small enough to drop. A client
+   * that sent `Expect: 100-continue` and no byte of its body waits for a
+   * `100 Continue` that an early answer never sends (RFC 9110 §10.1.1): such a
+   * connection closes after the answer.
+   */
+  get keepAlive(): boolean {
+    if (!this.persist) return false;
+    const body = this.body;
+    if (body.done) return true;
+    if (this.head.expectContinue && !this.bodySeen && this.input === null) return false;
+    // A chunked rest is dropped while it stays within the same bound.
+    const left = body.lengthLeft;
+    return left <= DROPPABLE_BODY;
+  }
+
   // --- socket events -------------------------------------------------------
 
   onData(chunk: Buffer): void {
@@ -134,13 +189,18 @@ export class ClientConnection implements Exchange {
       if (!this.upgradeSink!(chunk)) this.pauseReading();
       return;
     }
-    if (this.phase === CLOSED) return;
+    if (this.phase >= LINGER) return;
     this.input = this.input === null ? chunk : Buffer.concat([this.input, chunk]);
     this.pump();
   }
 
   onWritable(): void {
     if (!this.out.flush()) return;
+    if (this.phase === LINGER) {
+      // The answer has left: the linger time counts from now.
+      this.lingerFrom = clock.now;
+      return;
+    }
     if (this.out.closing) return;
     this.onDrain?.();
     this.pump();
@@ -149,6 +209,7 @@ export class ClientConnection implements Exchange {
   onPeerEnd(): void {
     this.clientEnded = true;
     if (this.phase === UPGRADED) this.onEnd?.();
+    else if (this.phase === LINGER) this.out.end();
     else this.pump();
   }
 
@@ -158,14 +219,9 @@ export class ClientConnection implements Exchange {
     this.phase = CLOSED;
     this.input = null;
     this.context.connections.delete(this);
-    const onClose = this.onClose;
-    this.onClose = null;
-    this.clearDeadline();
-    onClose?.();
-    if (this.stats) {
-      this.stats.open_requests--;
-      this.stats = null;
-    }
+    this.dropAction();
+    // A request whose whole answer was written counts as completed, whatever its body did.
+    this.countEnd(this.responseDone);
     // Only parts no request still holds go back to the pool.
     if (wasIdle) this.idleDown();
   }
@@ -174,20 +230,70 @@ export class ClientConnection implements Exchange {
     this.close();
   }
 
-  /** The head did not arrive in time: answer 408 and close. */
-  timeOut(response: Uint8Array): void {
-    if (this.phase !== HEAD) return;
-    this.headStartedAt = 0;
-    this.input = null;
-    this.out.write(response);
-    this.close();
-  }
-
   /** Closes the connection after what is queued has been written. */
   close(): void {
     if (this.phase === CLOSED) return;
     this.input = null;
     this.out.end();
+  }
+
+  /** Called by the sweep: ends the current phase if it has waited past its limit. */
+  expire(now: number): void {
+    if (this.deadlineAt !== 0 && now >= this.deadlineAt) this.fireDeadline();
+    const limits = this.context.timeouts;
+    const stalled = this.out.stalledSince;
+    if (stalled !== 0 && now - stalled > limits.send) return this.sendTimedOut();
+    switch (this.phase) {
+      case HEAD:
+        if (this.headStartedAt !== 0) {
+          if (now - this.headStartedAt > limits.head) this.headTimedOut();
+        } else if (this.idle && now - this.lastActiveAt > limits.idle) this.close();
+        return;
+      case ACTIVE:
+        if (this.lingerFrom !== 0) {
+          // The rest of an answered request's body did not come in time.
+          if (now - this.lingerFrom > limits.linger) this.close();
+        } else if (this.awaitingBody && now - this.lastActiveAt > limits.body) {
+          this.bodyTimedOut();
+        }
+        return;
+      case LINGER:
+        if (this.out.empty && now - this.lingerFrom > limits.linger) this.socket.end();
+        return;
+    }
+  }
+
+  /** Reading is on for a body byte that something will take; none came lately. */
+  private get awaitingBody(): boolean {
+    return (
+      !this.body.done &&
+      this.input === null &&
+      this.sink !== null &&
+      !this.sinkBlocked &&
+      !this.held &&
+      !this.readingPaused
+    );
+  }
+
+  private headTimedOut(): void {
+    this.headStartedAt = 0;
+    this.reject(408, "request head not received in time");
+  }
+
+  private bodyTimedOut(): void {
+    log.debug(`client ${this.clientAddress}: no request body byte in time`);
+    // With part of a response out, a 408 cannot follow: just close.
+    if (this.answered) this.abortRequest();
+    else this.reject(408, "request body not received in time");
+  }
+
+  /** The client took no byte of its response for `send_timeout`. */
+  private sendTimedOut(): void {
+    log.debug(`client ${this.clientAddress}: took no response byte in time`);
+    this.dropAction();
+    this.countEnd(false);
+    this.input = null;
+    this.socket.terminate();
   }
 
   // --- the request loop ----------------------------------------------------
@@ -225,12 +331,22 @@ export class ClientConnection implements Exchange {
       }
       if (this.phase !== ACTIVE) return;
       if (!this.body.done) {
+        if (this.responseDone && this.lingerFrom === 0) {
+          // Answered before the body was read: drop a small rest, else close.
+          if (!this.keepAlive) return this.closeLingering();
+          this.lingerFrom = clock.now;
+        }
         if (this.sink === null || this.sinkBlocked || this.held) {
           if (this.input !== null || this.held) this.pauseReading();
+          else if (this.clientEnded) this.clientLeftMidBody();
           return;
         }
-        if (this.input === null) return this.resumeReading();
+        if (this.input === null) {
+          if (this.clientEnded) return this.clientLeftMidBody();
+          return this.resumeReading();
+        }
         if (!this.feedBody()) return;
+        if (this.dropped > DROPPABLE_BODY) return this.closeLingering();
         continue;
       }
       if (!this.responseDone) {
@@ -256,7 +372,9 @@ export class ClientConnection implements Exchange {
     this.headStartedAt = 0;
     this.phase = ACTIVE;
     this.isHeadRequest = head.method === "HEAD";
-    this.keepAlive = head.keepAlive;
+    this.persist = head.keepAlive;
+    this.bodySeen = false;
+    this.dropped = 0;
     this.host = canonicalHost(head.host);
     this.protocol =
       this.context.internal && (head.xForwarded === "https" || head.xForwarded === "ssl")
@@ -289,6 +407,7 @@ export class ClientConnection implements Exchange {
     }
     const part = taken === input.length ? input : input.subarray(0, taken);
     this.input = taken === input.length ? null : input.subarray(taken);
+    if (taken > 0) this.bodySeen = true;
     if (this.stats) this.stats.bytes_received += taken;
     if (!this.sink!(part, this.body.done)) this.sinkBlocked = true;
     return true;
@@ -296,34 +415,58 @@ export class ClientConnection implements Exchange {
 
   /**
    * The client broke its body's chunked framing. Whatever was forwarded is
-   * abandoned (the action's onClose drops its backend connection); the client
-   * gets a 400 if no byte of a response has left yet, else just the close.
+   * abandoned (the action lets go of its backend connection); the client gets
+   * a 400 if no byte of a response has left yet, else just the close.
    */
   private bodyBroken(): void {
     this.body.start(BodyKind.None);
-    const onClose = this.onClose;
-    this.onClose = null;
-    onClose?.();
-    this.clearDeadline();
-    if (this.answered) this.abort();
+    if (this.answered) this.abortRequest();
     else this.reject(400, "malformed chunked body");
   }
 
-  private complete(): void {
+  /** The client sent its FIN before the end of its body: the request can never complete. */
+  private clientLeftMidBody(): void {
+    if (this.responseDone) this.close();
+    else this.abortRequest();
+  }
+
+  /** Gives up on the request under way and closes the connection. */
+  private abortRequest(): void {
+    this.dropAction();
+    this.countEnd(false);
+    this.abort();
+  }
+
+  /** The action lets go of the request: a forward drops its backend connection, unpooled. */
+  private dropAction(): void {
+    const onClose = this.onClose;
+    this.onClose = null;
+    this.onDrain = null;
+    this.clearDeadline();
+    onClose?.();
+  }
+
+  /** The request leaves the open count; `completed` when its whole response was sent. */
+  private countEnd(completed: boolean): void {
     const stats = this.stats;
-    if (stats) {
-      stats.open_requests--;
-      stats.completed_requests++;
-      this.stats = null;
-    }
+    if (stats === null) return;
+    stats.open_requests--;
+    if (completed) stats.completed_requests++;
+    this.stats = null;
+  }
+
+  private complete(): void {
+    this.countEnd(true);
     this.onClose = null;
     this.onDrain = null;
     this.sink = null;
     this.phase = HEAD;
+    this.answered = false;
+    this.lingerFrom = 0;
     this.lastActiveAt = clock.now;
     this.headBytes = NO_BYTES;
     if (this.input === null) this.idleDown();
-    if (!this.keepAlive) this.close();
+    if (!this.persist) this.close();
   }
 
   /** Between requests: give the pooled parts back. */
@@ -345,22 +488,35 @@ export class ClientConnection implements Exchange {
     return this.forward;
   }
 
-  /** A request that cannot be served: answer with `status` and close. */
+  /** A request that cannot be served: answer with `status` (unless an answer began) and close. */
   private reject(status: number, reason: string): void {
-    this.keepAlive = false;
+    this.dropAction();
+    this.persist = false;
     this.phase = ACTIVE;
-    this.responseDone = true;
     this.body.start(BodyKind.None);
-    this.write(
-      simpleResponse(
-        status,
-        [["Content-Type", "text/plain; charset=utf-8"]],
-        `${reason}\n`,
-        false,
-        false,
-      ),
-    );
-    this.close();
+    if (!this.answered) this.write(errorResponse(status, reason));
+    this.responseDone = true;
+    this.countEnd(false);
+    this.closeLingering();
+  }
+
+  /**
+   * Closes after an answer that left part of the request unread (nginx's
+   * lingering close): the FIN goes once the answer has left, and what the
+   * client still sends is read and dropped until it closes or `linger_timeout`
+   * passes. Closing at once would make the kernel answer those bytes with a
+   * reset, which can destroy the answer before the client reads it.
+   */
+  private closeLingering(): void {
+    if (this.phase >= LINGER) return;
+    this.countEnd(this.responseDone);
+    this.phase = LINGER;
+    this.input = null;
+    this.sink = null;
+    this.lingerFrom = clock.now;
+    if (this.clientEnded) return this.out.end();
+    this.out.shutdown();
+    this.resumeReading();
   }
 
   private pauseReading(): void {
@@ -372,6 +528,8 @@ export class ClientConnection implements Exchange {
   private resumeReading(): void {
     if (!this.readingPaused || this.phase === CLOSED) return;
     this.readingPaused = false;
+    // Time spent paused is not the client's: the body and idle limits count from now.
+    this.lastActiveAt = clock.now;
     this.socket.resume();
   }
 
@@ -402,9 +560,12 @@ export class ClientConnection implements Exchange {
 
   respond(response: Uint8Array): void {
     if (this.phase !== ACTIVE) return;
+    // The answer was built with `keepAlive` as it is now: hold to it.
+    if (!this.keepAlive) this.persist = false;
     this.write(response);
     this.responseDone = true;
-    this.sink = dropBody;
+    this.sink = this.dropBody;
+    this.sinkBlocked = false;
     this.pump();
   }
 
@@ -415,10 +576,12 @@ export class ClientConnection implements Exchange {
 
   release(): void {
     this.held = false;
+    this.lastActiveAt = clock.now;
   }
 
   streamBody(sink: BodySink): void {
     this.sink = sink;
+    this.lastActiveAt = clock.now;
     this.pump();
   }
 
@@ -428,12 +591,14 @@ export class ClientConnection implements Exchange {
     if (input === null || length <= 0 || length > max || input.length < length) return null;
     this.body.take(input, 0, length);
     this.input = input.length === length ? null : input.subarray(length);
+    this.bodySeen = true;
     if (this.stats) this.stats.bytes_received += length;
     return input.subarray(0, length);
   }
 
   sinkResumed(): void {
     this.sinkBlocked = false;
+    this.lastActiveAt = clock.now;
     this.pump();
   }
 
@@ -444,11 +609,11 @@ export class ClientConnection implements Exchange {
 
   finish(reusable: boolean): void {
     if (this.phase !== ACTIVE) return;
-    if (!reusable) this.keepAlive = false;
+    if (!reusable) this.persist = false;
     this.responseDone = true;
     // A request body the backend did not wait for is dropped, as a static answer's is.
-    if (!this.body.done && this.sink !== dropBody) {
-      this.sink = dropBody;
+    if (!this.body.done && this.sink !== this.dropBody) {
+      this.sink = this.dropBody;
       this.sinkBlocked = false;
     }
     this.pump();
@@ -456,7 +621,7 @@ export class ClientConnection implements Exchange {
 
   abort(): void {
     if (this.phase === CLOSED) return;
-    this.keepAlive = false;
+    this.persist = false;
     this.input = null;
     this.socket.end();
   }

@@ -18,13 +18,15 @@ import { BackendPool } from "./backend-pool.ts";
 import type { ClientConnection, ListenerContext } from "./client-connection.ts";
 import { listen } from "./listener.ts";
 import { Spares } from "./spares.ts";
-import { startSweep } from "./sweep.ts";
+import { connectionTimeouts, startSweep } from "./sweep.ts";
 
 export interface DataPlane {
   readonly table: RuleTable<Action>;
   /** Bound ports, in the order of the configured addresses (useful with port 0). */
   readonly ports: { bind: number[]; internal: number[] };
   readonly listeners: TCPSocketListener<ClientConnection>[];
+  /** Client connections open now, lingering ones included. */
+  readonly openConnections: number;
   /** Stops accepting, lets open requests finish within `graceSeconds`, closes the rest. */
   stop(graceSeconds: number): Promise<void>;
 }
@@ -66,6 +68,7 @@ export function startDataPlane(
   );
 
   const connections = new Set<ClientConnection>();
+  const timeouts = connectionTimeouts(config);
   const external: ListenerContext = {
     internal: false,
     router,
@@ -73,6 +76,7 @@ export function startDataPlane(
     connections,
     maxConnections: config.maxConnections,
     spares: new Spares(),
+    timeouts,
   };
   const internal: ListenerContext = { ...external, internal: true };
   const listeners: TCPSocketListener<ClientConnection>[] = [];
@@ -87,11 +91,14 @@ export function startDataPlane(
     for (const listener of listeners) listener.stop(true);
     throw error;
   }
-  const stopSweep = startSweep(connections, pool, config);
+  const stopSweep = startSweep(connections, pool, timeouts);
   const bindCount = config.bind.length;
   return {
     table,
     listeners,
+    get openConnections() {
+      return connections.size;
+    },
     ports: {
       bind: listeners.slice(0, bindCount).map((listener) => listener.port),
       internal: listeners.slice(bindCount).map((listener) => listener.port),

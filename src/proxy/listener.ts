@@ -1,20 +1,11 @@
 /** A data-plane listener: accepts TCP and gives each connection its state machine. */
 import type { TCPSocketListener } from "bun";
 import type { ListenAddress } from "../config/address.ts";
-import { simpleResponse } from "../http/response-writer.ts";
+import { errorResponse } from "../http/response-writer.ts";
 import { log } from "../log.ts";
 import { ClientConnection, type ListenerContext } from "./client-connection.ts";
 
-const TOO_MANY = simpleResponse(
-  503,
-  [
-    ["Content-Type", "text/plain; charset=utf-8"],
-    ["Retry-After", "1"],
-  ],
-  "too many connections\n",
-  false,
-  false,
-);
+const TOO_MANY = errorResponse(503, "too many connections", [["Retry-After", "1"]]);
 
 /** `reusePort` works at run time but is missing from Bun.listen's option types. */
 type ListenOptions = import("bun").TCPSocketListenOptions<ClientConnection> & {

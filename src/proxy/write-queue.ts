@@ -4,10 +4,22 @@
  * other side while anything is queued: that is the whole of backpressure.
  */
 import type { Socket } from "bun";
+import { clock } from "./clock.ts";
+
+const OPEN = 0;
+/** Half-close once the queue is written: the peer may still send (lingering close). */
+const SHUTTING = 1;
+/** Close once the queue is written. */
+const ENDING = 2;
 
 export class WriteQueue {
   private readonly queue: Uint8Array[] = [];
-  private ending = false;
+  private ending = OPEN;
+  /**
+   * When the peer last took a byte while something waited here (0: nothing
+   * waits). A peer that takes nothing for `send_timeout` is cut off.
+   */
+  private waitingSince = 0;
 
   constructor(private readonly socket: Socket<unknown>) {}
 
@@ -15,9 +27,14 @@ export class WriteQueue {
     return this.queue.length === 0;
   }
 
-  /** True once `end` was asked for: nothing more may be written. */
+  /** True once `end` or `shutdown` was asked for: nothing more may be written. */
   get closing(): boolean {
-    return this.ending;
+    return this.ending !== OPEN;
+  }
+
+  /** Since when bytes have waited without the peer taking any (0: none wait). */
+  get stalledSince(): number {
+    return this.queue.length === 0 ? 0 : this.waitingSince;
   }
 
   /**
@@ -25,7 +42,7 @@ export class WriteQueue {
    * `transient` bytes are reused by the caller: what waits is a copy.
    */
   write(bytes: Uint8Array, transient = false): boolean {
-    if (this.ending) return false;
+    if (this.ending !== OPEN) return false;
     if (this.queue.length > 0) {
       this.queue.push(transient ? copyOf(bytes) : bytes);
       return false;
@@ -34,11 +51,13 @@ export class WriteQueue {
     if (written === bytes.length) return true;
     const rest = written > 0 ? bytes.subarray(written) : bytes;
     this.queue.push(transient ? copyOf(rest) : rest);
+    this.waitingSince = clock.now;
     return false;
   }
 
   /** Writes what waits; true when nothing is left. Call it from the socket's `drain`. */
   flush(): boolean {
+    if (this.queue.length === 0) return true;
     while (this.queue.length > 0) {
       const bytes = this.queue[0]!;
       const written = this.socket.write(bytes);
@@ -46,21 +65,34 @@ export class WriteQueue {
         this.queue.length = 0;
         break;
       }
+      if (written > 0) this.waitingSince = clock.now;
       if (written < bytes.length) {
         this.queue[0] = bytes.subarray(written);
         return false;
       }
       this.queue.shift();
     }
-    if (this.ending) this.socket.end();
+    this.finishEnding();
     return true;
   }
 
   /** Sends a FIN and closes once everything queued has been written. */
   end(): void {
-    if (this.ending) return;
-    this.ending = true;
+    if (this.ending === ENDING) return;
+    this.ending = ENDING;
     if (this.queue.length === 0) this.socket.end();
+  }
+
+  /** Sends a FIN once everything queued has been written, and keeps reading. */
+  shutdown(): void {
+    if (this.ending !== OPEN) return;
+    this.ending = SHUTTING;
+    if (this.queue.length === 0) this.socket.shutdown();
+  }
+
+  private finishEnding(): void {
+    if (this.ending === ENDING) this.socket.end();
+    else if (this.ending === SHUTTING) this.socket.shutdown();
   }
 }
 
