@@ -1,5 +1,5 @@
 /** Turns a stored rule into the action the data plane runs. */
-import type { ForwardSettings } from "../proxy/forward.ts";
+import type { Forwarder } from "../proxy/forward.ts";
 import type { Rule } from "../rules/schema.ts";
 import type { PageStore } from "../static/pages.ts";
 import type { Action } from "./action.ts";
@@ -11,7 +11,7 @@ import { StaticAction } from "./static.ts";
 
 export interface ActionContext {
   readonly pages: PageStore;
-  readonly forward: ForwardSettings;
+  readonly forward: Forwarder;
   /** Set once the router exists; spin needs the router and the router needs the table. */
   spin: SpinRoom | null;
   /**

@@ -1,7 +1,7 @@
 /** `empty`: a status line and no body. */
 import { simpleResponse } from "../http/response-writer.ts";
+import type { Exchange } from "../proxy/exchange.ts";
 import type { Action } from "./action.ts";
-import type { Exchange } from "./exchange.ts";
 
 export class EmptyAction implements Action {
   readonly name = "empty";

@@ -1,19 +1,22 @@
-/** `proxy`: forward to one of `backends`, chosen at random, with `attempts` and `delay`. */
+/** `proxy`: forward to one of `backends`, as the rule's policy chooses, with `attempts` and `delay`. */
+
+import type { ConnectPlan } from "../backend/connector.ts";
+import { policyNamed } from "../balance/index.ts";
 import { formatAddress } from "../config/address.ts";
-import { Forward, type ForwardPlan, type ForwardSettings } from "../proxy/forward.ts";
+import type { Exchange } from "../proxy/exchange.ts";
+import type { Forwarder } from "../proxy/forward.ts";
 import type { Rule } from "../rules/schema.ts";
 import type { Action } from "./action.ts";
-import type { Exchange } from "./exchange.ts";
 
 type ProxyOptions = Extract<Rule, { action: "proxy" }>["options"];
 
 export class ProxyAction implements Action {
   readonly name = "proxy";
-  private readonly plan: ForwardPlan;
+  private readonly plan: ConnectPlan;
 
   constructor(
     options: ProxyOptions,
-    private readonly settings: ForwardSettings,
+    private readonly forwarder: Forwarder,
   ) {
     this.plan = {
       backends: options.backends.map(([host, port]) => ({
@@ -21,14 +24,13 @@ export class ProxyAction implements Action {
         port,
         key: formatAddress(host, port),
       })),
+      policy: policyNamed("random"),
       attempts: options.attempts,
       delay: options.delay,
     };
   }
 
   run(exchange: Exchange): void {
-    const forward = exchange.takeForward() ?? new Forward(this.settings);
-    exchange.forward = forward;
-    forward.start(exchange, this.plan);
+    this.forwarder.forward(exchange, this.plan);
   }
 }

@@ -4,8 +4,8 @@
  * `bind_internal` listener that is what X-Forwarded-Proto said), as the original did.
  */
 import { simpleResponse } from "../http/response-writer.ts";
+import type { Exchange } from "../proxy/exchange.ts";
 import type { Action } from "./action.ts";
-import type { Exchange } from "./exchange.ts";
 
 export class RedirectAction implements Action {
   readonly name = "redirect";

@@ -3,11 +3,12 @@
  * moves the count along when a spinning request lands on another rule.
  * Counters are looked up per request, so a rule with no traffic costs nothing.
  */
+
+import type { Exchange } from "../proxy/exchange.ts";
 import type { Entry, Protocol, RuleTable } from "../rules/table.ts";
 import type { PageStore } from "../static/pages.ts";
 import type { StatsBook } from "../stats/host-stats.ts";
 import type { Action } from "./action.ts";
-import type { Exchange } from "./exchange.ts";
 import { StaticAction } from "./static.ts";
 
 export class Router {

@@ -5,16 +5,25 @@
  * table's change event, not by polling; a held request costs one small record.
  */
 import { errorResponse } from "../http/response-writer.ts";
+import type { Exchange, ExchangeListener } from "../proxy/exchange.ts";
 import type { Page } from "../static/pages.ts";
 import type { Action } from "./action.ts";
-import type { Exchange } from "./exchange.ts";
 import type { Router } from "./router.ts";
 
 const FULL = errorResponse(503, "too many requests waiting", [["Retry-After", "1"]]);
 
-interface Held {
-  exchange: Exchange;
-  timer: ReturnType<typeof setTimeout>;
+/** A held request; told when its client gives up. */
+class Held implements ExchangeListener {
+  constructor(
+    readonly room: SpinRoom,
+    readonly exchange: Exchange,
+  ) {}
+
+  abandoned(): void {
+    this.room.leave(this);
+  }
+
+  readonly expire = () => this.room.expire(this);
 }
 
 export class SpinRoom {
@@ -41,11 +50,9 @@ export class SpinRoom {
       return;
     }
     exchange.hold();
-    const held: Held = {
-      exchange,
-      timer: setTimeout(() => this.expire(held), timeoutSeconds * 1000),
-    };
-    exchange.onClose = () => this.leave(held);
+    const held = new Held(this, exchange);
+    exchange.listen(held);
+    exchange.setDeadline(timeoutSeconds, held.expire);
     this.waiting.add(held);
   }
 
@@ -60,16 +67,15 @@ export class SpinRoom {
     }
   }
 
-  private expire(held: Held): void {
+  expire(held: Held): void {
     this.leave(held);
     const { exchange } = held;
     exchange.release();
     exchange.respond(this.timeoutPage.response(exchange.keepAlive, exchange.isHeadRequest, 504));
   }
 
-  private leave(held: Held): void {
-    clearTimeout(held.timer);
-    held.exchange.onClose = null;
+  leave(held: Held): void {
+    held.exchange.clearDeadline();
     this.waiting.delete(held);
   }
 }

@@ -1,8 +1,8 @@
 /** `static`: a whole page from static_dir or the built-ins; also the `unknown` and `no_hosts` answers. */
 import { simpleResponse } from "../http/response-writer.ts";
+import type { Exchange } from "../proxy/exchange.ts";
 import type { Page } from "../static/pages.ts";
 import type { Action } from "./action.ts";
-import type { Exchange } from "./exchange.ts";
 
 export class StaticAction implements Action {
   readonly name = "static";

@@ -16,33 +16,29 @@
  * client socket), reading stops until they can move again.
  */
 import type { Socket } from "bun";
-import type { BodySink, Exchange } from "../actions/exchange.ts";
-import type { Router } from "../actions/router.ts";
 import { BodyFramer } from "../http/body-framer.ts";
 import type { HeadLimits } from "../http/limits.ts";
-import {
-  errorReason,
-  errorStatus,
-  NEED_MORE,
-  parseRequestHead,
-  RequestHead,
-} from "../http/request-head.ts";
+import { errorReason, errorStatus, NEED_MORE, parseRequestHead } from "../http/request-head.ts";
 import { BodyKind } from "../http/response-head.ts";
 import { errorResponse } from "../http/response-writer.ts";
 import { log } from "../log.ts";
 import { authorityHost, canonicalHost } from "../rules/host.ts";
-import type { Protocol } from "../rules/table.ts";
-import type { HostStats } from "../stats/host-stats.ts";
 import { plainAddress } from "./client-address.ts";
 import { clock } from "./clock.ts";
-import type { Forward } from "./forward.ts";
+import type { BodySink, Exchange } from "./exchange.ts";
 import { SPARES, type Spares } from "./spares.ts";
+import { type ClientSide, Transaction } from "./transaction.ts";
 import { WriteQueue } from "./write-queue.ts";
+
+/** Picks the action for a request and runs it (the rule table's router). */
+export interface RequestRouter {
+  dispatch(exchange: Exchange): void;
+}
 
 export interface ListenerContext {
   /** A `bind_internal` listener: forwarding headers from the client are trusted. */
   readonly internal: boolean;
-  readonly router: Router;
+  readonly router: RequestRouter;
   readonly limits: HeadLimits;
   readonly connections: Set<ClientConnection>;
   /** Beyond this many open client connections, new ones get a fast 503. */
@@ -78,25 +74,11 @@ const CLOSED = 4;
  */
 export const DROPPABLE_BODY = 64 * 1024;
 
-const NO_BYTES = Buffer.alloc(0);
-
-export class ClientConnection implements Exchange {
-  /** Parse state, taken from a shared pool while a request is under way (see `idleDown`). */
-  private parsed: RequestHead | null = null;
-  headBytes: Buffer = NO_BYTES;
-  host = "";
-  protocol: Protocol = "http";
+export class ClientConnection implements ClientSide {
+  /** The request under way, or the one whose head is arriving; from the spares (see `idleDown`). */
+  private current: Transaction | null = null;
   /** The client asked to keep the connection, and nothing has ruled it out since. */
   private persist = true;
-  isHeadRequest = false;
-  stats: HostStats | null = null;
-  onClose: (() => void) | null = null;
-  onDrain: (() => void) | null = null;
-  onEnd: (() => void) | null = null;
-  forward: Forward | null = null;
-  /** When the current deadline falls (0: none); the timeout sweep fires it. */
-  deadlineAt = 0;
-  private deadlineHandler: (() => void) | null = null;
   /** When a partial head first arrived (0: none pending); read by the timeout sweep. */
   headStartedAt = 0;
   lastActiveAt = clock.now;
@@ -141,9 +123,9 @@ export class ClientConnection implements Exchange {
 
   private address: string | null = null;
 
-  get head(): RequestHead {
-    this.parsed ??= this.context.spares.heads.pop() ?? new RequestHead();
-    return this.parsed;
+  private get transaction(): Transaction {
+    this.current ??= this.context.spares.transactions.pop() ?? new Transaction();
+    return this.current;
   }
 
   get bodyDone(): boolean {
@@ -174,7 +156,7 @@ export class ClientConnection implements Exchange {
     if (!this.persist) return false;
     const body = this.body;
     if (body.done) return true;
-    if (this.head.expectContinue && !this.bodySeen && this.input === null) return false;
+    if (this.current?.head.expectContinue && !this.bodySeen && this.input === null) return false;
     // A chunked rest is dropped while it stays within the same bound.
     const left = body.lengthLeft;
     return left <= DROPPABLE_BODY;
@@ -185,7 +167,8 @@ export class ClientConnection implements Exchange {
   onData(chunk: Buffer): void {
     this.lastActiveAt = clock.now;
     if (this.phase === UPGRADED) {
-      if (this.stats) this.stats.bytes_received += chunk.length;
+      const stats = this.current!.stats;
+      if (stats) stats.bytes_received += chunk.length;
       if (!this.upgradeSink!(chunk)) this.pauseReading();
       return;
     }
@@ -202,13 +185,13 @@ export class ClientConnection implements Exchange {
       return;
     }
     if (this.out.closing) return;
-    this.onDrain?.();
+    this.current?.clientWritable();
     this.pump();
   }
 
   onPeerEnd(): void {
     this.clientEnded = true;
-    if (this.phase === UPGRADED) this.onEnd?.();
+    if (this.phase === UPGRADED) this.current!.clientEnded();
     else if (this.phase === LINGER) this.out.end();
     else this.pump();
   }
@@ -219,9 +202,9 @@ export class ClientConnection implements Exchange {
     this.phase = CLOSED;
     this.input = null;
     this.context.connections.delete(this);
-    this.dropAction();
+    this.current?.abandon();
     // A request whose whole answer was written counts as completed, whatever its body did.
-    this.countEnd(this.responseDone);
+    this.current?.countEnd(this.responseDone);
     // Only parts no request still holds go back to the pool.
     if (wasIdle) this.idleDown();
   }
@@ -239,7 +222,7 @@ export class ClientConnection implements Exchange {
 
   /** Called by the sweep: ends the current phase if it has waited past its limit. */
   expire(now: number): void {
-    if (this.deadlineAt !== 0 && now >= this.deadlineAt) this.fireDeadline();
+    this.current?.expire(now);
     const limits = this.context.timeouts;
     const stalled = this.out.stalledSince;
     if (stalled !== 0 && now - stalled > limits.send) return this.sendTimedOut();
@@ -290,8 +273,8 @@ export class ClientConnection implements Exchange {
   /** The client took no byte of its response for `send_timeout`. */
   private sendTimedOut(): void {
     log.debug(`client ${this.clientAddress}: took no response byte in time`);
-    this.dropAction();
-    this.countEnd(false);
+    this.current?.abandon();
+    this.current?.countEnd(false);
     this.input = null;
     this.socket.terminate();
   }
@@ -319,7 +302,8 @@ export class ClientConnection implements Exchange {
           if (this.clientEnded) return this.close();
           return this.resumeReading();
         }
-        const result = parseRequestHead(input, 0, input.length, this.head, this.context.limits);
+        const head = this.transaction.head;
+        const result = parseRequestHead(input, 0, input.length, head, this.context.limits);
         if (result === NEED_MORE) {
           if (this.clientEnded) return this.close();
           if (this.headStartedAt === 0) this.headStartedAt = clock.now;
@@ -360,26 +344,29 @@ export class ClientConnection implements Exchange {
   }
 
   private begin(input: Buffer, headLength: number): void {
-    const head = this.head;
+    const transaction = this.transaction;
+    const head = transaction.head;
     // Most reads hold exactly one head: keep the buffer itself, no view to make.
-    if (headLength === input.length) {
-      this.headBytes = input;
-      this.input = null;
-    } else {
-      this.headBytes = input.subarray(0, headLength);
+    let headBytes = input;
+    if (headLength === input.length) this.input = null;
+    else {
+      headBytes = input.subarray(0, headLength);
       this.input = input.subarray(headLength);
     }
+    const host = canonicalHost(head.host);
+    transaction.begin(
+      this,
+      headBytes,
+      host,
+      this.context.internal && (head.xForwarded === "https" || head.xForwarded === "ssl")
+        ? "https"
+        : "http",
+    );
     this.headStartedAt = 0;
     this.phase = ACTIVE;
-    this.isHeadRequest = head.method === "HEAD";
     this.persist = head.keepAlive;
     this.bodySeen = false;
     this.dropped = 0;
-    this.host = canonicalHost(head.host);
-    this.protocol =
-      this.context.internal && (head.xForwarded === "https" || head.xForwarded === "ssl")
-        ? "https"
-        : "http";
     // A request without Content-Length or chunked has no body (RFC 9112 §6.3).
     if (head.chunked) this.body.start(BodyKind.Chunked);
     else this.body.start(BodyKind.Length, Math.max(0, head.contentLength));
@@ -387,14 +374,15 @@ export class ClientConnection implements Exchange {
     this.sinkBlocked = false;
     this.responseDone = false;
     this.answered = false;
-    const first = this.headBytes[head.targetStart];
+    const first = headBytes[head.targetStart];
     const absoluteForm = first !== 0x2f && first !== 0x2a && head.method !== "CONNECT";
     // RFC 9112 §3.2.2: a backend would follow the target's authority; routing follows Host.
-    if (absoluteForm && authorityHost(head.target(this.headBytes)) !== this.host) {
+    if (absoluteForm && authorityHost(head.target(headBytes)) !== host) {
       return this.reject(400, "Host does not match the authority of the request target");
     }
-    this.context.router.dispatch(this);
-    if (this.stats) this.stats.bytes_received += headLength;
+    this.context.router.dispatch(transaction);
+    const stats = transaction.stats;
+    if (stats) stats.bytes_received += headLength;
   }
 
   /** Moves request body bytes from `input` to the sink. False: stop stepping for now. */
@@ -408,7 +396,8 @@ export class ClientConnection implements Exchange {
     const part = taken === input.length ? input : input.subarray(0, taken);
     this.input = taken === input.length ? null : input.subarray(taken);
     if (taken > 0) this.bodySeen = true;
-    if (this.stats) this.stats.bytes_received += taken;
+    const stats = this.current!.stats;
+    if (stats) stats.bytes_received += taken;
     if (!this.sink!(part, this.body.done)) this.sinkBlocked = true;
     return true;
   }
@@ -432,71 +421,48 @@ export class ClientConnection implements Exchange {
 
   /** Gives up on the request under way and closes the connection. */
   private abortRequest(): void {
-    this.dropAction();
-    this.countEnd(false);
+    const transaction = this.current!;
+    transaction.abandon();
+    transaction.countEnd(false);
     this.abort();
   }
 
-  /** The action lets go of the request: a forward drops its backend connection, unpooled. */
-  private dropAction(): void {
-    const onClose = this.onClose;
-    this.onClose = null;
-    this.onDrain = null;
-    this.clearDeadline();
-    onClose?.();
-  }
-
-  /** The request leaves the open count; `completed` when its whole response was sent. */
-  private countEnd(completed: boolean): void {
-    const stats = this.stats;
-    if (stats === null) return;
-    stats.open_requests--;
-    if (completed) stats.completed_requests++;
-    this.stats = null;
-  }
-
   private complete(): void {
-    this.countEnd(true);
-    this.onClose = null;
-    this.onDrain = null;
+    const transaction = this.current!;
+    transaction.countEnd(true);
+    transaction.reset();
     this.sink = null;
     this.phase = HEAD;
     this.answered = false;
     this.lingerFrom = 0;
     this.lastActiveAt = clock.now;
-    this.headBytes = NO_BYTES;
     if (this.input === null) this.idleDown();
     if (!this.persist) this.close();
   }
 
-  /** Between requests: give the pooled parts back. */
+  /** Between requests: the transaction goes back to the spares, its head cleared. */
   private idleDown(): void {
-    const { heads, forwards } = this.context.spares;
-    const parsed = this.parsed;
-    if (parsed !== null && heads.length < SPARES) {
-      parsed.reset();
-      heads.push(parsed);
+    const transaction = this.current;
+    this.current = null;
+    if (transaction === null) return;
+    transaction.reset();
+    const { transactions } = this.context.spares;
+    if (transactions.length < SPARES) {
+      transaction.head.reset();
+      transactions.push(transaction);
     }
-    this.parsed = null;
-    if (this.forward !== null && forwards.length < SPARES) forwards.push(this.forward);
-    this.forward = null;
-  }
-
-  /** Proxy state for this request: this connection's, a spare one, or none yet. */
-  takeForward(): Forward | null {
-    this.forward ??= this.context.spares.forwards.pop() ?? null;
-    return this.forward;
   }
 
   /** A request that cannot be served: answer with `status` (unless an answer began) and close. */
   private reject(status: number, reason: string): void {
-    this.dropAction();
+    const transaction = this.transaction;
+    transaction.abandon();
     this.persist = false;
     this.phase = ACTIVE;
     this.body.start(BodyKind.None);
     if (!this.answered) this.write(errorResponse(status, reason));
     this.responseDone = true;
-    this.countEnd(false);
+    transaction.countEnd(false);
     this.closeLingering();
   }
 
@@ -509,7 +475,7 @@ export class ClientConnection implements Exchange {
    */
   private closeLingering(): void {
     if (this.phase >= LINGER) return;
-    this.countEnd(this.responseDone);
+    this.current?.countEnd(this.responseDone);
     this.phase = LINGER;
     this.input = null;
     this.sink = null;
@@ -535,28 +501,12 @@ export class ClientConnection implements Exchange {
 
   private write(bytes: Uint8Array, transient = false): boolean {
     this.answered = true;
-    if (this.stats) this.stats.bytes_sent += bytes.length;
+    const stats = this.current?.stats;
+    if (stats) stats.bytes_sent += bytes.length;
     return this.out.write(bytes, transient);
   }
 
-  // --- Exchange: what actions call -------------------------------------------
-
-  setDeadline(seconds: number, then: () => void): void {
-    this.deadlineAt = clock.now + seconds * 1000;
-    this.deadlineHandler = then;
-  }
-
-  clearDeadline(): void {
-    this.deadlineAt = 0;
-    this.deadlineHandler = null;
-  }
-
-  /** Called by the sweep once `deadlineAt` has passed. */
-  fireDeadline(): void {
-    const then = this.deadlineHandler;
-    this.clearDeadline();
-    then?.();
-  }
+  // --- ClientSide: what the transaction passes on ---------------------------
 
   respond(response: Uint8Array): void {
     if (this.phase !== ACTIVE) return;
@@ -592,7 +542,8 @@ export class ClientConnection implements Exchange {
     this.body.take(input, 0, length);
     this.input = input.length === length ? null : input.subarray(length);
     this.bodySeen = true;
-    if (this.stats) this.stats.bytes_received += length;
+    const stats = this.current!.stats;
+    if (stats) stats.bytes_received += length;
     return input.subarray(0, length);
   }
 
@@ -602,7 +553,7 @@ export class ClientConnection implements Exchange {
     this.pump();
   }
 
-  send(bytes: Uint8Array, transient = false): boolean {
+  send(bytes: Uint8Array, transient: boolean): boolean {
     if (this.phase === CLOSED) return false;
     return this.write(bytes, transient);
   }
@@ -633,7 +584,7 @@ export class ClientConnection implements Exchange {
     this.input = null;
     if (pending !== null && !fromClient(pending)) this.pauseReading();
     else this.resumeReading();
-    if (this.clientEnded) this.onEnd?.();
+    if (this.clientEnded) this.current!.clientEnded();
   }
 
   /** For a tunnel: the backend took what it was given, read from the client again. */

@@ -8,14 +8,15 @@ import type { Action } from "../actions/action.ts";
 import { type ActionContext, compileRule } from "../actions/compile.ts";
 import { Router } from "../actions/router.ts";
 import { SpinRoom } from "../actions/spin.ts";
+import { BackendPool } from "../backend/pool.ts";
 import type { ListenAddress } from "../config/address.ts";
 import { type Config, ConfigError } from "../config/config.ts";
 import { DEFAULT_LIMITS, type HeadLimits } from "../http/limits.ts";
 import { RuleTable } from "../rules/table.ts";
 import { PageStore } from "../static/pages.ts";
 import type { StatsBook } from "../stats/host-stats.ts";
-import { BackendPool } from "./backend-pool.ts";
 import type { ClientConnection, ListenerContext } from "./client-connection.ts";
+import { Forwarder } from "./forward.ts";
 import { listen } from "./listener.ts";
 import { Spares } from "./spares.ts";
 import { connectionTimeouts, startSweep } from "./sweep.ts";
@@ -51,14 +52,14 @@ export function startDataPlane(
   const context: ActionContext = {
     pages,
     built: new WeakMap(),
-    forward: {
+    forward: new Forwarder({
       pool,
       connectTimeout: config.connectTimeout,
       backendTimeout: config.backendTimeout,
       timeoutPage: pages.builtin("timeout"),
       // Backends are trusted more than clients, but a head must still fit in memory.
       limits: { ...DEFAULT_LIMITS, maxHeadSize: Math.max(65536, limits.maxHeadSize) },
-    },
+    }),
     spin: null,
   };
   const table = new RuleTable<Action>((_key, rule) => compileRule(context, rule));

@@ -3,7 +3,7 @@
  * periodic pass over the open client connections and the idle backend pool. A
  * deadline is a number on the connection, so a request arms no timer of its own.
  */
-import type { BackendPool } from "./backend-pool.ts";
+import type { BackendPool } from "../backend/pool.ts";
 import type { ClientConnection, ConnectionTimeouts } from "./client-connection.ts";
 import { clock } from "./clock.ts";
 

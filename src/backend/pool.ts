@@ -6,8 +6,8 @@
  */
 import type { Socket } from "bun";
 import { log } from "../log.ts";
-import { BackendConnection } from "./backend-connection.ts";
-import { clock } from "./clock.ts";
+import { clock } from "../proxy/clock.ts";
+import { BackendConnection } from "./connection.ts";
 
 export interface PoolOptions {
   /** Seconds an idle pooled connection may wait for its next request. */

@@ -1,8 +1,8 @@
 /** The backend pool over real sockets: reuse, the idle cap per backend, the idle sweep. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { TCPSocketListener } from "bun";
-import { BackendConnection } from "../../src/proxy/backend-connection.ts";
-import { BackendPool } from "../../src/proxy/backend-pool.ts";
+import { BackendConnection } from "../../src/backend/connection.ts";
+import { BackendPool } from "../../src/backend/pool.ts";
 
 let server: TCPSocketListener<undefined>;
 let closedByPool = 0;

@@ -1,14 +1,27 @@
 /**
- * What an action sees of one request: its parsed head, where it came from,
- * and the ways to answer it. The client connection implements it.
+ * What an action sees of one request: its parsed head, where it came from, and
+ * the ways to answer it. A `Transaction` implements it; actions never see the
+ * connection behind it.
  */
 import type { RequestHead } from "../http/request-head.ts";
-import type { Forward } from "../proxy/forward.ts";
 import type { Protocol } from "../rules/table.ts";
 import type { HostStats } from "../stats/host-stats.ts";
 
 /** Receives request body bytes; returns false when it cannot take more for now. */
 export type BodySink = (bytes: Buffer, last: boolean) => boolean;
+
+/**
+ * What the action that took a request hears of its client side. Set once per
+ * request with `Exchange.listen`; the transaction forgets it when the request ends.
+ */
+export interface ExchangeListener {
+  /** The request is given up (client gone, deadline passed, broken body): let go of all it holds. */
+  abandoned(): void;
+  /** The client's socket took what waited after a false `send`: send more. */
+  writable?(): void;
+  /** In a tunnel: the client half-closed its side. */
+  clientEnded?(): void;
+}
 
 export interface Exchange {
   readonly head: RequestHead;
@@ -20,30 +33,27 @@ export interface Exchange {
   /** True on a `bind_internal` listener, whose forwarding headers are trusted. */
   readonly internal: boolean;
   readonly clientAddress: string;
-  /** The client wants to keep the connection after this response. */
+  /** The connection can carry another request after this one's answer. */
   readonly keepAlive: boolean;
   readonly isHeadRequest: boolean;
   /** The counters of the rule that matched, or null (unknown host, no rules). */
   stats: HostStats | null;
+  /** Whether the client has gone away (a held request then has no one to answer). */
+  readonly closed: boolean;
 
-  /** The proxy's per-request state, kept on the connection and reused for its next requests. */
-  forward: Forward | null;
-  /** A Forward to reuse for this request, if one is at hand. */
-  takeForward(): Forward | null;
+  /** The one listener of this request's client-side events; a second call replaces it. */
+  listen(listener: ExchangeListener): void;
   /** Runs `then` once `seconds` have passed, unless cleared or set again first. */
   setDeadline(seconds: number, then: () => void): void;
   clearDeadline(): void;
+  /** The `X-Forwarded-*` lines this request carries to a backend (kept per client). */
+  forwardingLines(): string;
 
   /** Sends a whole response; the request's body, if any, is read and dropped. */
   respond(response: Uint8Array): void;
-
   /** Stops reading from the client until `release`; the request stays as it was. */
   hold(): void;
   release(): void;
-  /** Whether the client has gone away (a held request then has no one to answer). */
-  readonly closed: boolean;
-  /** Called once when the client connection closes while the exchange is open. */
-  onClose: (() => void) | null;
 
   /** Streams the request body into `sink`; `sinkResumed` must be called after a false return. */
   streamBody(sink: BodySink): void;
@@ -57,21 +67,18 @@ export interface Exchange {
   takeWholeBody(max: number): Buffer | null;
 
   /**
-   * Part of a streamed response; false when the client's socket is full (wait
-   * for onDrain). `transient` bytes may be reused once this returns.
+   * Part of a streamed response; false when the client's socket is full (the
+   * listener's `writable` follows). `transient` bytes may be reused once this returns.
    */
   send(bytes: Uint8Array, transient?: boolean): boolean;
-  onDrain: (() => void) | null;
   /** The streamed response is complete; `reusable` false closes the client connection after it. */
   finish(reusable: boolean): void;
   /** Something broke mid-response: close the client connection without pretending it finished. */
   abort(): void;
   /** Closes the client connection once what was sent has been written. */
   end(): void;
-  /** The response was 101: from now on bytes from the client go to `fromClient` as they come. */
+  /** The response was 101 (or a CONNECT's 2xx): from now on client bytes go to `fromClient`. */
   upgrade(fromClient: (bytes: Buffer) => boolean): void;
   /** In a tunnel: the backend can take bytes again, so read from the client again. */
   resumeTunnel(): void;
-  /** In a tunnel: the client half-closed its side. */
-  onEnd: (() => void) | null;
 }

@@ -3,7 +3,7 @@
  * forwarded request while busy. Socket events go to whoever owns it.
  */
 import type { Socket } from "bun";
-import { WriteQueue } from "./write-queue.ts";
+import { WriteQueue } from "../proxy/write-queue.ts";
 
 export interface BackendUser {
   onBackendData(chunk: Buffer): void;
