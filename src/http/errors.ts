@@ -31,9 +31,10 @@ export const E_MULTIPLE_HOST = -25;
 export const E_BAD_HOST = -26;
 export const E_BAD_CONNECTION = -27;
 export const E_BAD_STATUS_LINE = -28;
+export const E_CONNECT_WITH_BODY = -29;
 
 /** The most negative code in use: every result is >= this. */
-export const LOWEST_ERROR = E_BAD_STATUS_LINE;
+export const LOWEST_ERROR = E_CONNECT_WITH_BODY;
 
 const REASONS: readonly string[] = [
   "",
@@ -65,6 +66,7 @@ const REASONS: readonly string[] = [
   "invalid Host header",
   "invalid Connection header",
   "malformed status line",
+  "Content-Length or Transfer-Encoding in a CONNECT request",
 ];
 
 /** Status to answer a client whose request head failed with `code`. */

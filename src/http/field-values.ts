@@ -79,10 +79,10 @@ function isKnownCoding(buf: Uint8Array, s: number, e: number): boolean {
 
 /**
  * Folds one Transfer-Encoding line into head.transferEncoding. `s, e` span the
- * raw value between the colon and the CRLF. Stricter than the grammar on
- * purpose, since peers disagreeing on this header is how requests get
- * smuggled: only SP as white space, none trailing, no empty elements, no
- * parameters, chunked at most once.
+ * value with its leading and trailing OWS already stripped (RFC 9110 §5.5),
+ * as for every field. Stricter than the grammar on purpose, since peers
+ * disagreeing on this header is how requests get smuggled: OWS (SP or HTAB)
+ * only around commas, no empty elements, no parameters, chunked at most once.
  */
 export function applyTransferEncoding(
   buf: Uint8Array,
@@ -91,7 +91,6 @@ export function applyTransferEncoding(
   head: MessageHead,
 ): number {
   let p = s;
-  while (p < e && buf[p] === SP) p++;
   let state = head.transferEncoding;
   for (;;) {
     const ts = p;
@@ -106,10 +105,10 @@ export function applyTransferEncoding(
         state === TE_CHUNKED || state === TE_CHUNKED_NOT_LAST ? TE_CHUNKED_NOT_LAST : TE_OTHER;
     }
     if (p === e) break;
-    while (p < e && buf[p] === SP) p++;
+    while (p < e && isOws(buf[p]!)) p++;
     if (p === e || buf[p] !== COMMA) return E_BAD_TRANSFER_ENCODING;
     p++;
-    while (p < e && buf[p] === SP) p++;
+    while (p < e && isOws(buf[p]!)) p++;
   }
   head.transferEncoding = state;
   return 0;
@@ -176,7 +175,7 @@ export function applyCommonField(
       return 0;
     }
     case H_TRANSFER_ENCODING:
-      return applyTransferEncoding(buf, fields[f + 1]! + 1, head.lineEnds[i]! - 2, head);
+      return applyTransferEncoding(buf, fields[f + 2]!, fields[f + 3]!, head);
     case H_CONNECTION:
       return applyConnection(buf, fields[f + 2]!, fields[f + 3]!, head);
     case H_UPGRADE:

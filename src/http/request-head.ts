@@ -11,6 +11,7 @@ import { latin1, latin1Lower, sameLatin1 } from "./bytes.ts";
 import {
   E_BAD_HOST,
   E_CL_AND_TE,
+  E_CONNECT_WITH_BODY,
   E_MISSING_HOST,
   E_MULTIPLE_HOST,
   E_TE_IN_HTTP10,
@@ -39,7 +40,7 @@ import {
 } from "./header-kinds.ts";
 import { isHostPort } from "./host.ts";
 import type { HeadLimits } from "./limits.ts";
-import { METHOD_GET, parseRequestLine } from "./request-line.ts";
+import { METHOD_CONNECT, METHOD_GET, parseRequestLine } from "./request-line.ts";
 
 export * from "./errors.ts";
 export { fieldName, fieldValue } from "./head-fields.ts";
@@ -130,6 +131,18 @@ function applyRequestFields(buf: Uint8Array, head: RequestHead): number {
       const r = applyCommonField(buf, head, kind, i);
       if (r !== 0) return r;
     }
+  }
+  // RFC 9110 §9.3.6: a CONNECT has no content. With a framing header, the
+  // bytes after its head would be forwarded as a body, and a backend that
+  // refuses the tunnel but keeps reading would take them for a request of its
+  // own. Any Content-Length or Transfer-Encoding is refused, "Content-Length: 0"
+  // included: presence alone decides, so no peer can read a value differently,
+  // and a zero length says nothing a CONNECT does not say already.
+  if (
+    head.methodId === METHOD_CONNECT &&
+    (head.contentLength >= 0 || head.transferEncoding !== TE_NONE)
+  ) {
+    return E_CONNECT_WITH_BODY;
   }
   if (head.transferEncoding !== TE_NONE) {
     if (head.minor === 0) return E_TE_IN_HTTP10;

@@ -23,7 +23,8 @@ export const hostArb = fc
   .tuple(str(HOST_CHARS, 1, 20), fc.option(fc.integer({ min: 0, max: 65535 }), { nil: undefined }))
   .map(([h, port]) => (port === undefined ? h : `${h}:${port}`));
 
-const owsArb = fc.constantFrom("", " ", "  ", "\t", " \t ");
+/** Optional white space (RFC 9110 §5.6.3): what a parser strips around values and list commas. */
+export const owsArb = fc.constantFrom("", " ", "  ", "\t", " \t ");
 
 export interface HeadModel {
   leading: number;
@@ -37,7 +38,13 @@ export interface HeadModel {
   chunked: boolean;
   keepAlive: boolean;
   connectionTokens: string[] | null;
+  expectContinue: boolean;
+  xForwarded: string | null;
 }
+
+const connectTarget = fc
+  .tuple(str(HOST_CHARS, 1, 20), fc.integer({ min: 1, max: 65535 }))
+  .map(([h, p]) => `${h}:${p}`);
 
 const methodAndTarget = fc.oneof(
   fc.tuple(
@@ -54,15 +61,31 @@ const methodAndTarget = fc.oneof(
       .map(([s, h, p]) => `${s}://${h}/${p}`),
   ),
   fc.constant(["OPTIONS", "*"] as [string, string]),
-  fc.tuple(
-    fc.constant("CONNECT"),
-    fc
-      .tuple(str(HOST_CHARS, 1, 20), fc.integer({ min: 1, max: 65535 }))
-      .map(([h, p]) => `${h}:${p}`),
-  ),
+  fc.tuple(fc.constant("CONNECT"), connectTarget),
 );
 
-/** A valid request head model: generic X- fields plus Host, framing and Connection fields. */
+/** A Transfer-Encoding value ending in chunked, OWS around its commas. */
+const chunkedValue = fc.oneof(
+  fc.constantFrom("chunked", "Chunked"),
+  fc
+    .tuple(
+      fc.constantFrom("gzip", "deflate", "compress", "x-gzip", "x-compress", "GZIP"),
+      owsArb,
+      owsArb,
+    )
+    .map(([coding, a, b]) => `${coding}${a},${b}chunked`),
+);
+
+/** A comma list of `items`, OWS around each comma. */
+function list(items: string[], seps: [string, string][]): string {
+  return items.map((t, i) => (i === 0 ? t : `${seps[i - 1]![0]},${seps[i - 1]![1]}${t}`)).join("");
+}
+
+/**
+ * A valid request head model: generic X- fields plus Host, framing, Connection,
+ * Expect and X-Forwarded-Proto fields, each with OWS around its value. A
+ * CONNECT never gets a framing field (see connectArb for those).
+ */
 export const requestModel: fc.Arbitrary<HeadModel> = fc
   .record({
     leading: fc.integer({ min: 0, max: 2 }),
@@ -75,6 +98,7 @@ export const requestModel: fc.Arbitrary<HeadModel> = fc
       fc.tuple(fc.constant("cl"), fc.nat({ max: 1_000_000 })),
       fc.constant<[string, number]>(["te", 0]),
     ),
+    te: chunkedValue,
     conn: fc.oneof(
       fc.constant<string[]>([]),
       fc.array(fc.oneof(fc.constantFrom("close", "keep-alive", "Keep-Alive", "CLOSE"), token()), {
@@ -82,45 +106,115 @@ export const requestModel: fc.Arbitrary<HeadModel> = fc
         maxLength: 4,
       }),
     ),
-    positions: fc.array(fc.nat(), { minLength: 3, maxLength: 3 }),
+    seps: fc.array(fc.tuple(owsArb, owsArb), { minLength: 3, maxLength: 3 }),
+    expect: fc.option(fc.constantFrom("100-continue", "100-Continue"), { nil: null }),
+    proto: fc.option(fc.constantFrom("http", "https", "HTTPS", "Wss"), { nil: null }),
+    ows: fc.array(fc.tuple(owsArb, owsArb), { minLength: 5, maxLength: 5 }),
+    positions: fc.array(fc.nat(), { minLength: 5, maxLength: 5 }),
   })
-  .map(({ leading, mt, minor, host, extra, framing, conn, positions }) => {
-    const fields: [string, string, string, string][] = extra.map(([n, v, a, b]) => [
-      `X-${n}`,
-      v,
-      a,
-      b,
-    ]);
-    const insert = (f: [string, string, string, string], k: number) =>
-      fields.splice(positions[k]! % (fields.length + 1), 0, f);
-    const needHost = minor === 1 || host !== null;
-    const hostValue = host ?? "example.com";
-    if (needHost) insert(["Host", hostValue, " ", ""], 0);
-    let contentLength = -1;
-    let chunked = false;
-    if (framing[0] === "cl") {
-      contentLength = framing[1];
-      insert(["Content-Length", String(contentLength), " ", " "], 1);
-    } else if (framing[0] === "te" && minor === 1) {
-      chunked = true;
-      insert(["Transfer-Encoding", "chunked", " ", ""], 1);
-    }
-    const lower = conn.map((t) => t.toLowerCase());
-    if (conn.length > 0) insert(["Connection", conn.join(", "), " ", ""], 2);
-    const tokens = lower.filter((t) => t !== "close" && t !== "keep-alive" && t !== "upgrade");
-    const keepAlive = !lower.includes("close") && (minor === 1 || lower.includes("keep-alive"));
-    return {
+  .map(
+    ({
       leading,
-      method: mt[0],
-      target: mt[1],
+      mt,
       minor,
-      host: needHost ? hostValue : null,
+      host,
+      extra,
+      framing,
+      te,
+      conn,
+      seps,
+      expect,
+      proto,
+      ows,
+      positions,
+    }) => {
+      const fields: [string, string, string, string][] = extra.map(([n, v, a, b]) => [
+        `X-${n}`,
+        v,
+        a,
+        b,
+      ]);
+      const insert = (name: string, value: string, k: number) =>
+        fields.splice(positions[k]! % (fields.length + 1), 0, [
+          name,
+          value,
+          ows[k]![0],
+          ows[k]![1],
+        ]);
+      const needHost = minor === 1 || host !== null;
+      const hostValue = host ?? "example.com";
+      if (needHost) insert("Host", hostValue, 0);
+      let contentLength = -1;
+      let chunked = false;
+      if (mt[0] !== "CONNECT") {
+        if (framing[0] === "cl") {
+          contentLength = framing[1];
+          insert("Content-Length", String(contentLength), 1);
+        } else if (framing[0] === "te" && minor === 1) {
+          chunked = true;
+          insert("Transfer-Encoding", te, 1);
+        }
+      }
+      const lower = conn.map((t) => t.toLowerCase());
+      if (conn.length > 0) insert("Connection", list(conn, seps), 2);
+      if (expect !== null) insert("Expect", expect, 3);
+      if (proto !== null) insert("X-Forwarded-Proto", proto, 4);
+      const tokens = lower.filter((t) => t !== "close" && t !== "keep-alive" && t !== "upgrade");
+      const keepAlive = !lower.includes("close") && (minor === 1 || lower.includes("keep-alive"));
+      return {
+        leading,
+        method: mt[0],
+        target: mt[1],
+        minor,
+        host: needHost ? hostValue : null,
+        fields,
+        contentLength,
+        chunked,
+        keepAlive,
+        connectionTokens: tokens.length > 0 ? tokens : null,
+        expectContinue: expect !== null && minor === 1,
+        xForwarded: proto?.toLowerCase() ?? null,
+      };
+    },
+  );
+
+/**
+ * A CONNECT head, valid but for the framing fields it may carry: at most one
+ * Content-Length (0 included) and one Transfer-Encoding, OWS around them.
+ * `framed` tells whether it carries any (and must then be refused).
+ */
+export const connectArb = fc
+  .record({
+    m: requestModel,
+    target: connectTarget,
+    cl: fc.option(fc.oneof(fc.constant(0), fc.nat({ max: 1_000_000 })), { nil: null, freq: 2 }),
+    te: fc.option(fc.oneof(chunkedValue, fc.constantFrom("gzip", "x-gzip")), {
+      nil: null,
+      freq: 2,
+    }),
+    ows: fc.array(owsArb, { minLength: 4, maxLength: 4 }),
+    positions: fc.array(fc.nat(), { minLength: 2, maxLength: 2 }),
+  })
+  .map(({ m, target, cl, te, ows, positions }) => {
+    const fields = m.fields.filter(([n]) => n !== "Content-Length" && n !== "Transfer-Encoding");
+    const insert = (name: string, value: string, k: number) =>
+      fields.splice(positions[k]! % (fields.length + 1), 0, [
+        name,
+        value,
+        ows[2 * k]!,
+        ows[2 * k + 1]!,
+      ]);
+    if (cl !== null) insert("Content-Length", String(cl), 0);
+    if (te !== null) insert("Transfer-Encoding", te, 1);
+    const model: HeadModel = {
+      ...m,
+      method: "CONNECT",
+      target,
       fields,
-      contentLength,
-      chunked,
-      keepAlive,
-      connectionTokens: tokens.length > 0 ? tokens : null,
+      contentLength: -1,
+      chunked: false,
     };
+    return { model, framed: cl !== null || te !== null };
   });
 
 export function serialise(m: HeadModel): string {
@@ -257,25 +351,72 @@ export function mutate(buf: Buffer, muts: [number, number, number][]): Buffer {
   return Buffer.from(bytes);
 }
 
+const RESPONSE_FRAMING: [string, string][] = [
+  ["Content-Length", "12"],
+  ["Content-Length", "12, 12"],
+  ["Transfer-Encoding", "chunked"],
+  ["Transfer-Encoding", "gzip"],
+  ["Transfer-Encoding", "gzip, chunked"],
+  ["Transfer-Encoding", "chunked, gzip"],
+  ["Connection", "close"],
+  ["Connection", "keep-alive, x-a"],
+];
+
+/**
+ * A valid response head, twice: with OWS around every field value and list
+ * comma, and with none. Both must parse to the same framing and connection.
+ */
+export const responseOwsArb = fc
+  .record({
+    minor: fc.integer({ min: 0, max: 1 }),
+    status: fc.integer({ min: 100, max: 599 }),
+    lines: fc.array(
+      fc.tuple(
+        fc.oneof(
+          fc.constantFrom(...RESPONSE_FRAMING),
+          fc.tuple(
+            token().map((n) => `X-${n}`),
+            fieldValueArb,
+          ),
+        ),
+        owsArb,
+        owsArb,
+        owsArb,
+        owsArb,
+      ),
+      { maxLength: 6 },
+    ),
+  })
+  .map(({ minor, status, lines }) => {
+    let plain = `HTTP/1.${minor} ${status} Reason\r\n`;
+    let spaced = plain;
+    for (const [[name, value], a, b, c, d] of lines) {
+      const framing =
+        name === "Content-Length" || name === "Transfer-Encoding" || name === "Connection";
+      const commas = framing ? value.replace(/, /g, `${c},${d}`) : value;
+      plain += `${name}:${value}\r\n`;
+      spaced += `${name}:${a}${commas}${value === "" ? "" : b}\r\n`;
+    }
+    return [`${plain}\r\n`, `${spaced}\r\n`] as [string, string];
+  });
+
 /** A valid response head as wire text. */
 export const responseArb = fc
   .record({
     minor: fc.integer({ min: 0, max: 1 }),
     status: fc.integer({ min: 100, max: 599 }),
     reason: fc.oneof(fc.constant(""), fieldValueArb),
-    fields: fc.array(fc.tuple(token(), fieldValueArb), { maxLength: 8 }),
-    framing: fc.constantFrom(
-      "",
-      "Content-Length: 12\r\n",
-      "Transfer-Encoding: chunked\r\n",
-      "Transfer-Encoding: gzip\r\n",
-      "Connection: close\r\n",
-      "Connection: keep-alive, x-a\r\n",
+    fields: fc.array(fc.tuple(token(), fieldValueArb, owsArb, owsArb), { maxLength: 8 }),
+    framing: fc.oneof(
+      fc.constant(""),
+      fc
+        .tuple(fc.constantFrom(...RESPONSE_FRAMING), owsArb, owsArb)
+        .map(([[name, value], a, b]) => `${name}:${a}${value}${b}\r\n`),
     ),
   })
   .map(({ minor, status, reason, fields, framing }) => {
     let s = `HTTP/1.${minor} ${status}${reason === "" ? "" : ` ${reason}`}\r\n${framing}`;
-    for (const [n, v] of fields) s += `X-${n}: ${v}\r\n`;
+    for (const [n, v, a, b] of fields) s += `X-${n}:${a}${v}${b}\r\n`;
     return `${s}\r\n`;
   });
 

@@ -2,7 +2,12 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { ChunkedFramer } from "../../src/http/chunked.ts";
-import { LOWEST_ERROR, NEED_MORE } from "../../src/http/errors.ts";
+import {
+  E_CONNECT_WITH_BODY,
+  errorStatus,
+  LOWEST_ERROR,
+  NEED_MORE,
+} from "../../src/http/errors.ts";
 import type { MessageHead } from "../../src/http/head-fields.ts";
 import type { FullParse } from "../../src/http/head-scan.ts";
 import { DEFAULT_LIMITS, type HeadLimits } from "../../src/http/limits.ts";
@@ -11,6 +16,7 @@ import { parseResponseHead, ResponseHead } from "../../src/http/response-head.ts
 import { clientResponseHead, clientResponseHeadInPlace } from "../../src/proxy/forward-head.ts";
 import {
   chunkedBodyArb,
+  connectArb,
   cutPoints,
   cutsArb,
   hopByHopResponseArb,
@@ -19,6 +25,7 @@ import {
   mutationsArb,
   requestModel,
   responseArb,
+  responseOwsArb,
   serialise,
 } from "./arbitraries.ts";
 import { enc, snapshotRequest, snapshotResponse } from "./helpers.ts";
@@ -185,6 +192,75 @@ describe("fuzz", () => {
           expect(s.chunked).toBe(m.chunked);
           expect(s.keepAlive).toBe(m.keepAlive);
           expect(s.connectionTokens).toEqual(m.connectionTokens);
+          expect(s.expectContinue).toBe(m.expectContinue);
+          expect(s.xForwarded).toBe(m.xForwarded);
+        }),
+        params,
+      );
+    },
+    TIMEOUT,
+  );
+
+  test(
+    "CONNECT parses without Content-Length and Transfer-Encoding, is refused with either",
+    () => {
+      fc.assert(
+        fc.property(connectArb, cutsArb, ({ model, framed }, raw) => {
+          const text = serialise(model);
+          const buf = enc(text);
+          const head = new RequestHead();
+          const r = parseRequestHead(buf, 0, buf.length, head, DEFAULT_LIMITS);
+          if (framed) {
+            expect(r).toBe(E_CONNECT_WITH_BODY);
+            expect(errorStatus(r)).toBe(400);
+          } else {
+            expect(r).toBe(text.length);
+            expect([head.method, head.target(buf), head.contentLength, head.chunked]).toEqual([
+              "CONNECT",
+              model.target,
+              -1,
+              false,
+            ]);
+          }
+          const split = trickle(
+            parseRequestHead,
+            new RequestHead(),
+            buf,
+            cutPoints(raw, buf.length - 1),
+            DEFAULT_LIMITS,
+          );
+          expect(split).toBe(r);
+        }),
+        params,
+      );
+    },
+    TIMEOUT,
+  );
+
+  test(
+    "responses: OWS around values and list commas changes nothing but offsets",
+    () => {
+      fc.assert(
+        fc.property(responseOwsArb, ([plain, spaced]) => {
+          const a = new ResponseHead();
+          const b = new ResponseHead();
+          const ra = parseResponseHead(enc(plain), 0, plain.length, a, DEFAULT_LIMITS);
+          const rb = parseResponseHead(enc(spaced), 0, spaced.length, b, DEFAULT_LIMITS);
+          if (ra < 0) {
+            expect(rb).toBe(ra);
+            return;
+          }
+          expect([ra, rb]).toEqual([plain.length, spaced.length]);
+          const derived = (h: ResponseHead) => [
+            h.status,
+            h.contentLength,
+            h.chunked,
+            h.transferEncoding,
+            h.unknownCoding,
+            h.keepAlive,
+            h.connectionTokens,
+          ];
+          expect(derived(b)).toEqual(derived(a));
         }),
         params,
       );

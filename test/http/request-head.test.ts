@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { DEFAULT_LIMITS } from "../../src/http/limits.ts";
 import {
+  E_TE_NOT_CHUNKED,
   fieldName,
   fieldValue,
   H_CONNECTION,
@@ -72,6 +73,62 @@ describe("valid request heads", () => {
     expect(head.host).toBe("example.com");
     expect(fieldValue(buf, head, 1)).toBe("one  two");
     expect(fieldName(buf, head, 1)).toBe("X-A");
+  });
+
+  test("OWS around framing and connection values is stripped (RFC 9110 §5.5)", () => {
+    const post = (fields: string) => req(`POST / HTTP/1.1\r\nHost: a\r\n${fields}\r\n`);
+    for (const te of [
+      "chunked ",
+      "chunked\t",
+      "\tchunked",
+      " \t chunked \t ",
+      "gzip , chunked",
+      "gzip\t,\tchunked\t",
+      " deflate \t,  gzip ,chunked ",
+    ]) {
+      const { r, head } = post(`Transfer-Encoding:${te}\r\n`);
+      expect([te, r > 0, head.chunked, head.contentLength]).toEqual([te, true, true, -1]);
+    }
+    const lines = post("Transfer-Encoding: gzip \t\r\nTransfer-Encoding:\tchunked \r\n");
+    expect([lines.r > 0, lines.head.chunked]).toEqual([true, true]);
+    // Stripping OWS does not hide a coding after chunked.
+    expect(post("Transfer-Encoding: chunked ,\tgzip \r\n").r).toBe(E_TE_NOT_CHUNKED);
+    for (const cl of ["5 ", "\t5", " \t5\t ", "5 ,\t5 ", "5\t, 5"]) {
+      const { r, head } = post(`Content-Length:${cl}\r\n`);
+      expect([cl, r > 0, head.contentLength]).toEqual([cl, true, 5]);
+    }
+    const get = (version: string, fields: string) =>
+      req(`GET / HTTP/1.${version}\r\n${fields}\r\n`).head;
+    expect(get("1", "Host: a\r\nConnection: close \t\r\n").keepAlive).toBe(false);
+    expect(get("0", "Connection:\tkeep-alive \r\n").keepAlive).toBe(true);
+    const upgrade = get(
+      "1",
+      "Host: a\r\nConnection:\t Upgrade ,\tx-hop\t\r\nUpgrade: websocket \r\n",
+    );
+    expect([upgrade.upgrade, upgrade.connectionTokens]).toEqual([true, ["x-hop"]]);
+    expect(get("1", "Host:\ta.test:8080 \t\r\n").host).toBe("a.test:8080");
+    expect(get("1", "Host:  [::1]:80\t\r\n").host).toBe("[::1]:80");
+    expect(get("1", "Host: a\r\nExpect: 100-continue \r\n").expectContinue).toBe(true);
+    expect(get("1", "Host: a\r\nExpect:\t100-Continue\t\r\n").expectContinue).toBe(true);
+    expect(get("1", "Host: a\r\nX-Forwarded-Proto: https\t\r\n").xForwarded).toBe("https");
+    expect(get("1", "Host: a\r\nX-Forwarded-Protocol:\t Wss \r\n").xForwarded).toBe("wss");
+  });
+
+  test("CONNECT without Content-Length or Transfer-Encoding parses", () => {
+    const text =
+      "CONNECT a.test:443 HTTP/1.1\r\nHost: a.test:443\r\nProxy-Authorization: x\r\n\r\n";
+    const { r, head } = req(text);
+    expect([r, head.method, head.contentLength, head.chunked]).toEqual([
+      text.length,
+      "CONNECT",
+      -1,
+      false,
+    ]);
+    // The rule is CONNECT's alone: the same fields on other methods frame a body.
+    for (const m of ["GET", "OPTIONS", "PROPFIND"]) {
+      const p = req(`${m} / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n`);
+      expect([m, p.r > 0, p.head.contentLength]).toEqual([m, true, 0]);
+    }
   });
 
   test("obs-text allowed in values", () => {

@@ -126,6 +126,33 @@ describe("valid response heads", () => {
     expect(after).toEqual([0, 1, 0, -1, null]);
   });
 
+  test("OWS around framing and connection values is stripped (RFC 9110 §5.5)", () => {
+    for (const te of ["chunked ", "\tchunked\t", " gzip ,\tchunked \t"]) {
+      const h = res(ok(`Transfer-Encoding:${te}\r\n`)).head;
+      expect([te, h.chunked, h.keepAlive, responseBodyKind(h, "GET")]).toEqual([
+        te,
+        true,
+        true,
+        BodyKind.Chunked,
+      ]);
+    }
+    const notLast = res(ok("Transfer-Encoding: chunked\t, gzip \r\n")).head;
+    expect([notLast.chunked, notLast.keepAlive, responseBodyKind(notLast, "GET")]).toEqual([
+      false,
+      false,
+      BodyKind.UntilClose,
+    ]);
+    for (const cl of ["12 ", "\t12", " 12 ,\t12\t"]) {
+      const h = res(ok(`Content-Length:${cl}\r\n`)).head;
+      expect([cl, h.contentLength, responseBodyKind(h, "GET")]).toEqual([cl, 12, BodyKind.Length]);
+    }
+    expect(res(ok("Connection: close\t\r\n")).head.keepAlive).toBe(false);
+    const old = res(ok("Connection:\t keep-alive \r\n", "200 OK", "1.0")).head;
+    expect(old.keepAlive).toBe(true);
+    const h = res(ok("Connection: close ,\tX-Foo \r\n")).head;
+    expect([h.keepAlive, h.connectionTokens]).toEqual([false, ["x-foo"]]);
+  });
+
   test("Content-Length repeats that agree", () => {
     expect(res(ok("Content-Length: 5, 5\r\nContent-Length: 5\r\n")).head.contentLength).toBe(5);
   });
@@ -149,6 +176,10 @@ const INVALID: [string, number][] = [
   [ok("Content-Length: 5\r\nContent-Length: 6\r\n"), E_CONTENT_LENGTH_CONFLICT],
   [ok("Content-Length: x\r\n"), E_BAD_CONTENT_LENGTH],
   [ok("Transfer-Encoding: chunked, chunked\r\n"), E_BAD_TRANSFER_ENCODING],
+  [ok("Transfer-Encoding: chunked ,\r\n"), E_BAD_TRANSFER_ENCODING],
+  [ok("Transfer-Encoding: chunked\x0b\r\n"), E_CONTROL_CHAR],
+  [ok("Content-Length: 12\x0c\r\n"), E_CONTROL_CHAR],
+  [ok("Content-Length: 12\r \r\n"), E_BARE_CR],
   [ok("Connection: a b\r\n"), E_BAD_CONNECTION],
   [ok("X: a\r\n b\r\n"), E_OBS_FOLD],
   [ok("X: a\0\r\n"), E_CONTROL_CHAR],
