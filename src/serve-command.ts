@@ -6,6 +6,7 @@ import { describeConfig, loadConfig } from "./config/load.ts";
 import { log } from "./log.ts";
 import { serve } from "./serve.ts";
 import { StateFileError } from "./store/state-file.ts";
+import { isSystemError } from "./system/file-error.ts";
 
 const FLAGS = {
   config: { type: "string", short: "c" },
@@ -92,6 +93,11 @@ export async function runServe(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof ConfigError || error instanceof StateFileError || isArgError(error)) {
       log.error((error as Error).message);
+      return 1;
+    }
+    // Any other refusal from the system (a chown, a file) is still one line, not a stack trace.
+    if (isSystemError(error)) {
+      log.error(`cannot start: ${error.message}`);
       return 1;
     }
     throw error;
