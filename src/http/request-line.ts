@@ -17,16 +17,12 @@ import {
 import { ranOut } from "./head-fields.ts";
 import { isHostPort } from "./host.ts";
 
+/** Ids of the standard methods: indices into METHOD_NAMES; 0 for any other method. */
 export const METHOD_OTHER = 0;
 export const METHOD_GET = 1;
 export const METHOD_HEAD = 2;
-export const METHOD_POST = 3;
-export const METHOD_PUT = 4;
-export const METHOD_DELETE = 5;
-export const METHOD_OPTIONS = 6;
-export const METHOD_PATCH = 7;
+const METHOD_OPTIONS = 6;
 export const METHOD_CONNECT = 8;
-export const METHOD_TRACE = 9;
 
 const METHOD_NAMES = [
   "",
@@ -40,6 +36,16 @@ const METHOD_NAMES = [
   "CONNECT",
   "TRACE",
 ];
+/** Methods a request may be sent twice with (RFC 9110 §9.2.2), as a bit per id. */
+const IDEMPOTENT = ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"].reduce(
+  (bits, name) => bits | (1 << METHOD_NAMES.indexOf(name)),
+  0,
+);
+
+/** Whether a method of this id is idempotent (an unknown method is not). */
+export function isIdempotent(id: number): boolean {
+  return id !== METHOD_OTHER && (IDEMPOTENT & (1 << id)) !== 0;
+}
 const METHOD_BYTES = METHOD_NAMES.map((m) => new TextEncoder().encode(m));
 const ASTERISK = 0x2a;
 const QUESTION = 0x3f;

@@ -9,6 +9,11 @@
  * Every phase ends by itself: the sweep calls `expire` with the time, and the
  * head, body, send, idle and linger limits each close what has waited too long.
  *
+ * Why this file is long: it is one state machine, and its phases share the
+ * connection's buffers and flags; split, one set of invariants would be spread
+ * over several files. The request's own record is the Transaction, its body
+ * the RequestBody.
+ *
  * Each request is parsed and routed on its own, and only one is active at a
  * time: bytes of pipelined requests wait, unparsed, until the response before
  * them is complete, so responses leave in order and never interleave. Whenever
@@ -16,50 +21,18 @@
  * client socket), reading stops until they can move again.
  */
 import type { Socket } from "bun";
-import { BodyFramer } from "../http/body-framer.ts";
-import type { HeadLimits } from "../http/limits.ts";
 import { errorReason, errorStatus, NEED_MORE, parseRequestHead } from "../http/request-head.ts";
-import { BodyKind } from "../http/response-head.ts";
 import { errorResponse } from "../http/response-writer.ts";
 import { log } from "../log.ts";
 import { authorityHost, canonicalHost } from "../rules/host.ts";
 import { plainAddress } from "./client-address.ts";
 import { clock } from "./clock.ts";
-import type { BodySink, Exchange } from "./exchange.ts";
-import { SPARES, type Spares } from "./spares.ts";
+import type { BodySink } from "./exchange.ts";
+import type { ListenerContext } from "./listener-context.ts";
+import { BROKEN, DROPPABLE_BODY, RequestBody } from "./request-body.ts";
+import { SPARES } from "./spares.ts";
 import { type ClientSide, Transaction } from "./transaction.ts";
 import { WriteQueue } from "./write-queue.ts";
-
-/** Picks the action for a request and runs it (the rule table's router). */
-export interface RequestRouter {
-  dispatch(exchange: Exchange): void;
-}
-
-export interface ListenerContext {
-  /** A `bind_internal` listener: forwarding headers from the client are trusted. */
-  readonly internal: boolean;
-  readonly router: RequestRouter;
-  readonly limits: HeadLimits;
-  readonly connections: Set<ClientConnection>;
-  /** Beyond this many open client connections, new ones get a fast 503. */
-  readonly maxConnections: number;
-  readonly spares: Spares;
-  readonly timeouts: ConnectionTimeouts;
-}
-
-/** How long each phase of a client connection may wait, in milliseconds. */
-export interface ConnectionTimeouts {
-  /** For the whole request head. */
-  readonly head: number;
-  /** For the next byte of a request body that something reads. */
-  readonly body: number;
-  /** For the client to take the next byte of a response. */
-  readonly send: number;
-  /** Between requests. */
-  readonly idle: number;
-  /** Reading and dropping after an answer that left part of the request unread. */
-  readonly linger: number;
-}
 
 const HEAD = 0;
 const ACTIVE = 1;
@@ -67,12 +40,6 @@ const UPGRADED = 2;
 /** Answered; the write side is shut once the answer has left, the rest of the request is dropped. */
 const LINGER = 3;
 const CLOSED = 4;
-
-/**
- * The rest of a request body that nobody reads is dropped so the connection can
- * be kept, when it is this small; a larger rest closes the connection instead.
- */
-export const DROPPABLE_BODY = 64 * 1024;
 
 export class ClientConnection implements ClientSide {
   /** The request under way, or the one whose head is arriving; from the spares (see `idleDown`). */
@@ -86,24 +53,14 @@ export class ClientConnection implements ClientSide {
   private phase = HEAD;
   private input: Buffer | null = null;
   private readonly out: WriteQueue;
-  private sink: BodySink | null = null;
-  private sinkBlocked = false;
   private held = false;
-  private readonly body = new BodyFramer();
+  private readonly body = new RequestBody();
   private responseDone = false;
   /** Some byte of a response to the current request has been written. */
   private answered = false;
   private clientEnded = false;
-  /** Some byte of the current request's body has arrived. */
-  private bodySeen = false;
   /** When lingering (or dropping an answered request's body) began; 0: not. */
   private lingerFrom = 0;
-  /** Body bytes dropped after an early answer. */
-  private dropped = 0;
-  private readonly dropBody: BodySink = (bytes) => {
-    this.dropped += bytes.length;
-    return true;
-  };
   private readingPaused = false;
   private pumping = false;
   private upgradeSink: ((bytes: Buffer) => boolean) | null = null;
@@ -156,7 +113,7 @@ export class ClientConnection implements ClientSide {
     if (!this.persist) return false;
     const body = this.body;
     if (body.done) return true;
-    if (this.current?.head.expectContinue && !this.bodySeen && this.input === null) return false;
+    if (this.current?.head.expectContinue && !body.seen && this.input === null) return false;
     // A chunked rest is dropped while it stays within the same bound.
     const left = body.lengthLeft;
     return left <= DROPPABLE_BODY;
@@ -251,8 +208,7 @@ export class ClientConnection implements ClientSide {
     return (
       !this.body.done &&
       this.input === null &&
-      this.sink !== null &&
-      !this.sinkBlocked &&
+      this.body.flowing &&
       !this.held &&
       !this.readingPaused
     );
@@ -320,7 +276,7 @@ export class ClientConnection implements ClientSide {
           if (!this.keepAlive) return this.closeLingering();
           this.lingerFrom = clock.now;
         }
-        if (this.sink === null || this.sinkBlocked || this.held) {
+        if (!this.body.flowing || this.held) {
           if (this.input !== null || this.held) this.pauseReading();
           else if (this.clientEnded) this.clientLeftMidBody();
           return;
@@ -330,7 +286,7 @@ export class ClientConnection implements ClientSide {
           return this.resumeReading();
         }
         if (!this.feedBody()) return;
-        if (this.dropped > DROPPABLE_BODY) return this.closeLingering();
+        if (this.body.dropped > DROPPABLE_BODY) return this.closeLingering();
         continue;
       }
       if (!this.responseDone) {
@@ -365,13 +321,7 @@ export class ClientConnection implements ClientSide {
     this.headStartedAt = 0;
     this.phase = ACTIVE;
     this.persist = head.keepAlive;
-    this.bodySeen = false;
-    this.dropped = 0;
-    // A request without Content-Length or chunked has no body (RFC 9112 §6.3).
-    if (head.chunked) this.body.start(BodyKind.Chunked);
-    else this.body.start(BodyKind.Length, Math.max(0, head.contentLength));
-    this.sink = null;
-    this.sinkBlocked = false;
+    this.body.start(head);
     this.responseDone = false;
     this.answered = false;
     const first = headBytes[head.targetStart];
@@ -385,20 +335,17 @@ export class ClientConnection implements ClientSide {
     if (stats) stats.bytes_received += headLength;
   }
 
-  /** Moves request body bytes from `input` to the sink. False: stop stepping for now. */
+  /** Moves request body bytes from `input` to whoever takes them. False: stop stepping for now. */
   private feedBody(): boolean {
     const input = this.input!;
-    const taken = this.body.take(input, 0, input.length);
-    if (taken < 0) {
+    const taken = this.body.feed(input);
+    if (taken === BROKEN) {
       this.bodyBroken();
       return false;
     }
-    const part = taken === input.length ? input : input.subarray(0, taken);
     this.input = taken === input.length ? null : input.subarray(taken);
-    if (taken > 0) this.bodySeen = true;
     const stats = this.current!.stats;
     if (stats) stats.bytes_received += taken;
-    if (!this.sink!(part, this.body.done)) this.sinkBlocked = true;
     return true;
   }
 
@@ -408,7 +355,7 @@ export class ClientConnection implements ClientSide {
    * a 400 if no byte of a response has left yet, else just the close.
    */
   private bodyBroken(): void {
-    this.body.start(BodyKind.None);
+    this.body.none();
     if (this.answered) this.abortRequest();
     else this.reject(400, "malformed chunked body");
   }
@@ -431,7 +378,6 @@ export class ClientConnection implements ClientSide {
     const transaction = this.current!;
     transaction.countEnd(true);
     transaction.reset();
-    this.sink = null;
     this.phase = HEAD;
     this.answered = false;
     this.lingerFrom = 0;
@@ -459,7 +405,7 @@ export class ClientConnection implements ClientSide {
     transaction.abandon();
     this.persist = false;
     this.phase = ACTIVE;
-    this.body.start(BodyKind.None);
+    this.body.none();
     if (!this.answered) this.write(errorResponse(status, reason));
     this.responseDone = true;
     transaction.countEnd(false);
@@ -478,7 +424,7 @@ export class ClientConnection implements ClientSide {
     this.current?.countEnd(this.responseDone);
     this.phase = LINGER;
     this.input = null;
-    this.sink = null;
+    this.body.none();
     this.lingerFrom = clock.now;
     if (this.clientEnded) return this.out.end();
     this.out.shutdown();
@@ -514,8 +460,7 @@ export class ClientConnection implements ClientSide {
     if (!this.keepAlive) this.persist = false;
     this.write(response);
     this.responseDone = true;
-    this.sink = this.dropBody;
-    this.sinkBlocked = false;
+    this.body.dropRest();
     this.pump();
   }
 
@@ -530,25 +475,23 @@ export class ClientConnection implements ClientSide {
   }
 
   streamBody(sink: BodySink): void {
-    this.sink = sink;
+    this.body.streamTo(sink);
     this.lastActiveAt = clock.now;
     this.pump();
   }
 
   takeWholeBody(max: number): Buffer | null {
     const input = this.input;
-    const length = this.body.lengthLeft;
-    if (input === null || length <= 0 || length > max || input.length < length) return null;
-    this.body.take(input, 0, length);
-    this.input = input.length === length ? null : input.subarray(length);
-    this.bodySeen = true;
+    const length = input === null ? 0 : this.body.takeWhole(input, max);
+    if (length === 0) return null;
+    this.input = input!.length === length ? null : input!.subarray(length);
     const stats = this.current!.stats;
     if (stats) stats.bytes_received += length;
-    return input.subarray(0, length);
+    return input!.subarray(0, length);
   }
 
   sinkResumed(): void {
-    this.sinkBlocked = false;
+    this.body.resume();
     this.lastActiveAt = clock.now;
     this.pump();
   }
@@ -563,10 +506,7 @@ export class ClientConnection implements ClientSide {
     if (!reusable) this.persist = false;
     this.responseDone = true;
     // A request body the backend did not wait for is dropped, as a static answer's is.
-    if (!this.body.done && this.sink !== this.dropBody) {
-      this.sink = this.dropBody;
-      this.sinkBlocked = false;
-    }
+    if (!this.body.done && !this.body.dropping) this.body.dropRest();
     this.pump();
   }
 

@@ -15,9 +15,10 @@ import { DEFAULT_LIMITS, type HeadLimits } from "../http/limits.ts";
 import { RuleTable } from "../rules/table.ts";
 import { PageStore } from "../static/pages.ts";
 import type { StatsBook } from "../stats/host-stats.ts";
-import type { ClientConnection, ListenerContext } from "./client-connection.ts";
+import type { ClientConnection } from "./client-connection.ts";
 import { Forwarder } from "./forward.ts";
 import { listen } from "./listener.ts";
+import type { ListenerContext, OpenConnection } from "./listener-context.ts";
 import { Spares } from "./spares.ts";
 import { connectionTimeouts, startSweep } from "./sweep.ts";
 
@@ -68,7 +69,7 @@ export function startDataPlane(
     table.onChange(listener),
   );
 
-  const connections = new Set<ClientConnection>();
+  const connections = new Set<OpenConnection>();
   const timeouts = connectionTimeouts(config);
   const external: ListenerContext = {
     internal: false,
@@ -139,7 +140,7 @@ function bindOrExplain(
 }
 
 /** Waits until every connection is between requests, or the grace period ends. */
-async function drain(connections: Set<ClientConnection>, graceSeconds: number): Promise<void> {
+async function drain(connections: Set<OpenConnection>, graceSeconds: number): Promise<void> {
   const deadline = performance.now() + graceSeconds * 1000;
   while (performance.now() < deadline) {
     for (const connection of connections) if (connection.idle) connection.close();

@@ -175,10 +175,28 @@ const responseDrop = (switching: boolean) => HOP_BY_HOP | (switching ? 0 : bit(H
 const responseExtra = (keepAlive: boolean, clientHttp10: boolean, switching: boolean) =>
   switching ? UPGRADE : !keepAlive ? CLOSE : clientHttp10 ? KEEP_ALIVE : "";
 
+/** A parsed response head: its fields and its HTTP version (`minor` 0 for HTTP/1.0). */
+export interface ParsedResponse extends ParsedFields {
+  minor: number;
+}
+
+/**
+ * Mantrid answers its clients in HTTP/1.1 whatever the backend spoke, with its
+ * own Connection line: an HTTP/1.0 status line passed on as it came would make
+ * an HTTP/1.1 client close after every response, which a connection Mantrid
+ * keeps does not need. `at` is where the head's first line starts in `out`;
+ * the status line may follow empty lines, as the parser allows.
+ */
+function speakHttp11(out: Buffer, at: number, head: ParsedResponse): void {
+  if (head.minor !== 0) return;
+  while (out[at] === 13) at += 2;
+  out[at + 7] = 0x31; // "HTTP/1.0" -> "HTTP/1.1": the same length, so nothing moves
+}
+
 /** The response head as the client gets it (transient, as `rewriteHead`'s). */
 export function clientResponseHead(
   bytes: Buffer,
-  head: ParsedFields,
+  head: ParsedResponse,
   keepAlive: boolean,
   clientHttp10: boolean,
   switching: boolean,
@@ -187,7 +205,9 @@ export function clientResponseHead(
   tailEnd: number,
 ): Buffer {
   const extra = responseExtra(keepAlive, clientHttp10, switching);
-  return rewriteHead(bytes, head, 0, responseDrop(switching), extra, tail, tailStart, tailEnd);
+  const out = rewriteHead(bytes, head, 0, responseDrop(switching), extra, tail, tailStart, tailEnd);
+  speakHttp11(out, 0, head);
+  return out;
 }
 
 /**
@@ -196,12 +216,14 @@ export function clientResponseHead(
  */
 export function clientResponseHeadInPlace(
   bytes: Buffer,
-  head: ParsedFields,
+  head: ParsedResponse,
   keepAlive: boolean,
   clientHttp10: boolean,
 ): number {
   const extra = responseExtra(keepAlive, clientHttp10, false);
-  return rewriteHeadInPlace(bytes, head, responseDrop(false), extra);
+  const start = rewriteHeadInPlace(bytes, head, responseDrop(false), extra);
+  if (start >= 0) speakHttp11(bytes, start, head);
+  return start;
 }
 
 /** All X-Forwarded-For values of a request joined, or null when it has none. */

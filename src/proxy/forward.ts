@@ -10,6 +10,7 @@ import type { BackendConnection, BackendUser } from "../backend/connection.ts";
 import { type ConnectListener, Connector, type ConnectPlan } from "../backend/connector.ts";
 import type { BackendPool } from "../backend/pool.ts";
 import type { HeadLimits } from "../http/limits.ts";
+import { isIdempotent } from "../http/request-line.ts";
 import { log } from "../log.ts";
 import type { Page } from "../static/pages.ts";
 import type { Exchange, ExchangeListener } from "./exchange.ts";
@@ -34,7 +35,6 @@ const STREAMING = 2;
 const TUNNEL = 3;
 const DONE = 4;
 
-const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 /** Up to this many body bytes that arrive with a head are sent in the head's write. */
 const INLINE_BODY = 16 * 1024;
 
@@ -171,7 +171,7 @@ class Forward implements BackendUser, ConnectListener, ExchangeListener {
           backend.uses > 1 &&
           !this.relay.started &&
           !this.bodySent &&
-          IDEMPOTENT.has(this.exchange.head.method);
+          isIdempotent(this.exchange.head.methodId);
         if (!safe) return this.fail(502);
         this.state = CONNECTING;
         this.connector.retryFresh();

@@ -3,7 +3,8 @@ import type { TCPSocketListener } from "bun";
 import type { ListenAddress } from "../config/address.ts";
 import { errorResponse } from "../http/response-writer.ts";
 import { log } from "../log.ts";
-import { ClientConnection, type ListenerContext } from "./client-connection.ts";
+import { ClientConnection } from "./client-connection.ts";
+import type { ListenerContext } from "./listener-context.ts";
 
 const TOO_MANY = errorResponse(503, "too many connections", [["Retry-After", "1"]]);
 

@@ -4,8 +4,8 @@
  * deadline is a number on the connection, so a request arms no timer of its own.
  */
 import type { BackendPool } from "../backend/pool.ts";
-import type { ClientConnection, ConnectionTimeouts } from "./client-connection.ts";
 import { clock } from "./clock.ts";
+import type { ConnectionTimeouts, OpenConnection } from "./listener-context.ts";
 
 /** The limits of a client connection's phases, from the configuration (seconds). */
 export function connectionTimeouts(config: {
@@ -25,7 +25,7 @@ export function connectionTimeouts(config: {
 }
 
 export function startSweep(
-  connections: Set<ClientConnection>,
+  connections: Set<OpenConnection>,
   pool: BackendPool,
   timeouts: ConnectionTimeouts,
 ): () => void {

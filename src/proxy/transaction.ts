@@ -10,6 +10,7 @@
  * no record of its own.
  */
 import { RequestHead } from "../http/request-head.ts";
+import { METHOD_HEAD } from "../http/request-line.ts";
 import type { Protocol } from "../rules/table.ts";
 import type { HostStats } from "../stats/host-stats.ts";
 import { clock } from "./clock.ts";
@@ -61,7 +62,7 @@ export class Transaction implements Exchange {
     this.headBytes = headBytes;
     this.host = host;
     this.protocol = protocol;
-    this.isHeadRequest = this.head.method === "HEAD";
+    this.isHeadRequest = this.head.methodId === METHOD_HEAD;
   }
 
   /** The request is over: its listener and deadline go. */

@@ -1,7 +1,8 @@
-/** WriteQueue over a real TCP connection whose reader stops reading. */
+/** WriteQueue: over a real TCP connection whose reader stops reading, and over a fake socket for stalls and endings. */
 import { expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import type { Socket } from "bun";
+import { clock } from "../../src/proxy/clock.ts";
 import { WriteQueue } from "../../src/proxy/write-queue.ts";
 
 const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
@@ -71,4 +72,86 @@ test("transient bytes that must wait are copied: reusing them at once changes no
   expect(sha(Buffer.concat(received))).toBe(sent.digest("hex"));
   writer.end();
   server.stop(true);
+});
+
+/** A socket that takes at most `room` bytes per write and records how it was closed. */
+function fakeSocket() {
+  const socket = {
+    room: 0,
+    taken: 0,
+    ended: 0,
+    shut: 0,
+    write(bytes: Uint8Array) {
+      const n = Math.min(bytes.length, socket.room);
+      socket.room -= n;
+      socket.taken += n;
+      return n;
+    },
+    end() {
+      socket.ended++;
+    },
+    shutdown() {
+      socket.shut++;
+    },
+  };
+  return socket;
+}
+
+const asSocket = (fake: ReturnType<typeof fakeSocket>) => fake as unknown as Socket<unknown>;
+
+test("stalledSince: 0 while nothing waits; the time of the last progress while something does", () => {
+  const socket = fakeSocket();
+  const queue = new WriteQueue(asSocket(socket));
+  clock.now = 1000;
+  expect(queue.write(new Uint8Array(10))).toBe(false);
+  expect(queue.stalledSince).toBe(1000);
+  clock.now = 5000;
+  // No progress: the stall still dates from the first write.
+  expect(queue.flush()).toBe(false);
+  expect(queue.stalledSince).toBe(1000);
+  socket.room = 4;
+  clock.now = 6000;
+  expect(queue.flush()).toBe(false);
+  expect(queue.stalledSince).toBe(6000);
+  socket.room = 100;
+  expect(queue.flush()).toBe(true);
+  expect(queue.stalledSince).toBe(0);
+  expect(socket.taken).toBe(10);
+});
+
+test("shutdown half-closes once the queue is written, and only once", () => {
+  const socket = fakeSocket();
+  const queue = new WriteQueue(asSocket(socket));
+  queue.write(new Uint8Array(3));
+  queue.shutdown();
+  expect(queue.closing).toBe(true);
+  expect(socket.shut).toBe(0);
+  socket.room = 3;
+  queue.flush();
+  queue.flush();
+  expect(socket.shut).toBe(1);
+  expect(socket.ended).toBe(0);
+  // Nothing more is written after it.
+  expect(queue.write(new Uint8Array(1))).toBe(false);
+  expect(socket.taken).toBe(3);
+});
+
+test("end after shutdown closes: at once when nothing waits", () => {
+  const socket = fakeSocket();
+  const queue = new WriteQueue(asSocket(socket));
+  queue.shutdown();
+  expect(socket.shut).toBe(1);
+  queue.end();
+  expect(socket.ended).toBe(1);
+});
+
+test("end with bytes waiting closes after they are written", () => {
+  const socket = fakeSocket();
+  const queue = new WriteQueue(asSocket(socket));
+  queue.write(new Uint8Array(5));
+  queue.end();
+  expect(socket.ended).toBe(0);
+  socket.room = 5;
+  queue.flush();
+  expect(socket.ended).toBe(1);
 });
