@@ -14,10 +14,6 @@ export function setLogLevel(level: Level): void {
   threshold = RANK[level];
 }
 
-export function isDebug(): boolean {
-  return threshold === RANK.debug;
-}
-
 function write(level: Level, message: string): void {
   if (RANK[level] < threshold) return;
   process.stderr.write(`${new Date().toISOString()} ${level.padEnd(5)} ${message}\n`);
