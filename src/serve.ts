@@ -2,9 +2,8 @@
  * `mantrid serve`: load the rules, open the listeners and the management API,
  * drop privileges, and run until told to stop.
  */
-import { mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
 import type { Action } from "./actions/action.ts";
+import { ruleCheck } from "./actions/compile.ts";
 import { formatAddress, isLoopback } from "./config/address.ts";
 import { type Config, ConfigError } from "./config/config.ts";
 import { log, setDebug } from "./log.ts";
@@ -14,7 +13,10 @@ import { RuleRegistry, type Save } from "./rules/registry.ts";
 import type { RuleSet } from "./rules/schema.ts";
 import { RuleTable } from "./rules/table.ts";
 import { StatsBook, sum } from "./stats/host-stats.ts";
+import { lockStateFile, STATE_FILE_HINT, type StateLock } from "./store/lock.ts";
+import { StateFileError } from "./store/state-file.ts";
 import { openStateStore } from "./store/state-log.ts";
+import { describeFileError, isSystemError } from "./system/file-error.ts";
 import { raiseOpenFilesLimit } from "./system/open-files.ts";
 import { resolvePorts } from "./system/ports.ts";
 import { dropPrivileges } from "./system/privileges.ts";
@@ -39,8 +41,22 @@ export async function serve(config: Config): Promise<Running> {
   refuseOpenManagement(config);
   checkOpenFiles(config);
 
-  await mkdir(dirname(config.stateFile), { recursive: true });
-  const store = await openStateStore(config.stateFile);
+  // Before the store is read: a second server must not even clean up the first one's files.
+  const lock = lockStateFile(config.stateFile);
+  try {
+    return await serveLocked(config, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function serveLocked(config: Config, lock: StateLock): Promise<Running> {
+  const store = await openStateStore(config.stateFile).catch((error) => {
+    if (!isSystemError(error)) throw error;
+    const doing = `open the state file ${config.stateFile}`;
+    throw new StateFileError(describeFileError(error, doing, STATE_FILE_HINT));
+  });
   const loaded = store.loaded;
   const stats = new StatsBook();
   stats.restore(loaded.stats);
@@ -92,6 +108,7 @@ export async function serve(config: Config): Promise<Running> {
       clearInterval(statsTimer);
       await saveCounters();
       await store.close();
+      lock.release();
     },
   };
 }
@@ -110,7 +127,14 @@ function startInProcess(config: Config, stats: StatsBook, save: Save, rules: Rul
   const plane = startDataPlane(config, stats, { reusePort: false });
   let registry: RuleRegistry<Action>;
   try {
-    registry = new RuleRegistry<Action>(plane.table, stats, save, rules);
+    registry = new RuleRegistry<Action>(
+      plane.table,
+      stats,
+      save,
+      rules,
+      null,
+      ruleCheck(config.staticDir),
+    );
   } catch (error) {
     void plane.stop(0);
     throw error;
@@ -144,6 +168,7 @@ async function startWorkers(
     save,
     rules,
     (changes) => pool.publish(changes),
+    ruleCheck(config.staticDir),
   );
   const ports = await pool.start().catch(async (error) => {
     await pool.stop(0);

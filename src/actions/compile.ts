@@ -1,7 +1,8 @@
 /** Turns a stored rule into the action the data plane runs. */
 import type { Forwarder } from "../proxy/forward.ts";
+import type { RuleCheck } from "../rules/registry.ts";
 import type { Rule } from "../rules/schema.ts";
-import type { PageStore } from "../static/pages.ts";
+import { type PageStore, pageProblem } from "../static/pages.ts";
 import type { Action } from "./action.ts";
 import { EmptyAction } from "./empty.ts";
 import { ProxyAction } from "./proxy.ts";
@@ -28,6 +29,19 @@ export function compileRule(context: ActionContext, rule: Rule): Action {
     context.built.set(rule, action);
   }
   return action;
+}
+
+/**
+ * What the registry asks before it accepts a rule: a `static` rule needs a page
+ * it can serve (`<static_dir>/<type>.http` that parses, or a built-in page).
+ * Needs no data plane, so a primary whose workers serve can ask it too.
+ */
+export function ruleCheck(staticDir: string): RuleCheck {
+  return (rule) => {
+    if (rule.action !== "static") return null;
+    const problem = pageProblem(staticDir, rule.options.type);
+    return problem === null ? null : { path: ["options", "type"], message: problem };
+  };
 }
 
 function build(context: ActionContext, rule: Rule): Action {

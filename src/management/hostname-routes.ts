@@ -1,6 +1,6 @@
 /** `/hostname/` (the whole rule set) and `/hostname/<host>/` (one rule). */
 import type { Context } from "hono";
-import type { RuleRegistry } from "../rules/registry.ts";
+import { RuleRefused, type RuleRegistry } from "../rules/registry.ts";
 import { parseWholeRuleSetJson } from "../rules/rule-set-json.ts";
 import { parseRule, parseRuleSet } from "../rules/schema.ts";
 import { parseJsonBody, readJson } from "./body.ts";
@@ -32,7 +32,7 @@ export function hostnameHandler(registry: RuleRegistry<unknown>) {
       try {
         await registry.replaceAll(parsed.value);
       } catch (error) {
-        return saveFailed(c, error);
+        return refusedOrFailed(c, "rule set", error);
       }
       return c.json(OK);
     },
@@ -51,7 +51,7 @@ export function hostnameHandler(registry: RuleRegistry<unknown>) {
       try {
         await registry.set(host, parsed.value);
       } catch (error) {
-        return saveFailed(c, error);
+        return refusedOrFailed(c, "rule", error);
       }
       return c.json(OK);
     }),
@@ -70,6 +70,11 @@ export function hostnameHandler(registry: RuleRegistry<unknown>) {
     const rest = pathRest(c, "/hostname");
     return rest === null ? collection(c) : one(c, rest);
   };
+}
+
+/** A rule that cannot work is the client's to fix (400); anything else is the state file's. */
+function refusedOrFailed(c: Context, what: string, error: unknown): Response {
+  return error instanceof RuleRefused ? invalid(c, what, error.problems) : saveFailed(c, error);
 }
 
 function noRule(c: Context, host: string): Response {

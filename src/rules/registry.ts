@@ -3,10 +3,13 @@
  * its promise resolves and before the data plane sees it, so nothing that was
  * acknowledged can be lost, and nothing is served that a crash could undo.
  * Changes that arrive while a write is under way share the next write.
+ * A rule that cannot work (a `static` page that does not exist) is refused
+ * before anything changes.
  */
+import { log } from "../log.ts";
 import type { StatsBook } from "../stats/host-stats.ts";
 import type { StateDocument } from "../store/state-file.ts";
-import type { Rule, RuleEntries, RuleSet, RuleTriple } from "./schema.ts";
+import type { Problem, Rule, RuleEntries, RuleSet, RuleTriple } from "./schema.ts";
 import { toTriple, toTriples } from "./schema.ts";
 import type { RuleTable } from "./table.ts";
 
@@ -22,6 +25,21 @@ export type Change =
   | { kind: "delete"; key: string }
   | { kind: "replace"; rules: RuleSet }
   | { kind: "none" };
+
+/**
+ * Why a valid rule could not work where it would run, as a problem whose path
+ * is within the rule (`["options", "type"]`), or null when it can.
+ */
+export type RuleCheck = (rule: Rule) => Problem | null;
+
+/** A change refused by the check: nothing changed. Paths start with the hostname for a whole set. */
+export class RuleRefused extends Error {
+  override name = "RuleRefused";
+
+  constructor(readonly problems: Problem[]) {
+    super(problems.map((problem) => problem.message).join("; "));
+  }
+}
 
 interface Waiting {
   change: Change;
@@ -48,7 +66,10 @@ export class RuleRegistry<A> {
     initial: RuleSet,
     /** Where else durable changes must apply before they are acknowledged (workers). */
     private readonly publish: ((changes: readonly Change[]) => Promise<void>) | null = null,
+    /** Refuses rules that cannot work; the stored rules are only warned about, so start-up goes on. */
+    private readonly check: RuleCheck | null = null,
   ) {
+    if (check !== null) warnUnworkable(initial, check);
     this.latest = new Map(initial);
     table.replaceAll(initial);
   }
@@ -74,7 +95,10 @@ export class RuleRegistry<A> {
     return this.latest.size;
   }
 
+  /** Rejects with RuleRefused, changing nothing, when the check finds the rule cannot work. */
   set(key: string, rule: Rule): Promise<void> {
+    const problem = this.check?.(rule) ?? null;
+    if (problem !== null) return Promise.reject(new RuleRefused([problem]));
     return this.submit({ kind: "set", key, rule });
   }
 
@@ -85,7 +109,14 @@ export class RuleRegistry<A> {
     return true;
   }
 
+  /** Rejects with RuleRefused, changing nothing, when any rule of the set cannot work. */
   replaceAll(rules: RuleSet): Promise<void> {
+    if (this.check !== null) {
+      const found = [...unworkable(rules, this.check)].flatMap(([problem, keys]) =>
+        keys.map((key) => ({ path: [key, ...problem.path], message: problem.message })),
+      );
+      if (found.length > 0) return Promise.reject(new RuleRefused(found));
+    }
     return this.submit({ kind: "replace", rules });
   }
 
@@ -167,6 +198,40 @@ export class RuleRegistry<A> {
       case "none":
         break;
     }
+  }
+}
+
+/**
+ * The rules of a set that cannot work, with the keys that hold each. A large set
+ * shares a few rule objects between its hostnames, so each is checked once, and
+ * the keys are only gone through when one fails.
+ */
+function unworkable(rules: RuleSet, check: RuleCheck): Map<Problem, string[]> {
+  const failed = new Map<Rule, Problem>();
+  const checked = new Set<Rule>();
+  for (const rule of rules.values()) {
+    if (checked.has(rule)) continue;
+    checked.add(rule);
+    const problem = check(rule);
+    if (problem !== null) failed.set(rule, problem);
+  }
+  const found = new Map<Problem, string[]>();
+  if (failed.size === 0) return found;
+  for (const [key, rule] of rules) {
+    const problem = failed.get(rule);
+    if (problem === undefined) continue;
+    const keys = found.get(problem);
+    if (keys === undefined) found.set(problem, [key]);
+    else keys.push(key);
+  }
+  return found;
+}
+
+/** Stored rules that can no longer work are kept (start-up must not fail on them) and logged. */
+function warnUnworkable(rules: RuleSet, check: RuleCheck): void {
+  for (const [problem, keys] of unworkable(rules, check)) {
+    const more = keys.length > 1 ? ` (and ${keys.length - 1} more)` : "";
+    log.warn(`the stored rule for ${keys[0]}${more} cannot work: ${problem.message}`);
   }
 }
 

@@ -2,6 +2,7 @@
  * The built-in pages, embedded into the executable at build time.
  * Each `.http` file holds a whole response, as in the original Mantrid.
  */
+import badGateway from "./bad-gateway.http" with { type: "text" };
 import noHosts from "./no-hosts.http" with { type: "text" };
 import test from "./test.http" with { type: "text" };
 import timeout from "./timeout.http" with { type: "text" };
@@ -12,4 +13,5 @@ export const BUILTIN_PAGES: Readonly<Record<string, string>> = {
   "no-hosts": noHosts,
   unknown,
   timeout,
+  "bad-gateway": badGateway,
 };

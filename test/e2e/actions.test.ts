@@ -38,7 +38,6 @@ describe("actions", () => {
     );
     await mantrid.set("localhost", ["static", { type: "test" }, false]);
     await mantrid.set("down.test", ["static", { type: "maintenance" }, true]);
-    await mantrid.set("missing-page.test", ["static", { type: "nosuchpage" }, false]);
     await mantrid.set("empty.test", ["empty", { code: "204" }, false]);
     await mantrid.set("teapot.test", ["empty", { code: 418 }, false]);
     await mantrid.set("old.test", ["redirect", { redirect_to: "new.test" }, true]);
@@ -65,12 +64,10 @@ describe("actions", () => {
     expect(response!.body.toString()).toBe("back soon\n");
   });
 
-  test("a static type with no page is a 500 that says what to add", async () => {
-    const [response] = await exchange(
-      "GET / HTTP/1.1\r\nHost: missing-page.test\r\nConnection: close\r\n\r\n",
-    );
-    expect(response!.status).toBe(500);
-    expect(response!.body.toString()).toContain("nosuchpage.http");
+  test("a static type with no page is refused when it is set", async () => {
+    await expect(
+      mantrid.set("missing-page.test", ["static", { type: "nosuchpage" }, false]),
+    ).rejects.toThrow("nosuchpage.http does not exist");
   });
 
   test("empty: the status and no body", async () => {

@@ -2,6 +2,7 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ruleCheck } from "../../src/actions/compile.ts";
 import { createManagementApp, startManagement } from "../../src/management/index.ts";
 import { RuleRegistry } from "../../src/rules/registry.ts";
 import type { RuleSet } from "../../src/rules/schema.ts";
@@ -17,6 +18,8 @@ export interface Harness {
   /** The folder holding the state file; removing it makes the next write fail. */
   stateDir: string;
   stateFile: string;
+  /** The static_dir its rules are checked against (`<root>/static` unless given). */
+  staticDir: string;
   close(): Promise<void>;
 }
 
@@ -24,6 +27,7 @@ export interface HarnessOptions {
   token?: string;
   bodyLimit?: number;
   initial?: RuleSet;
+  staticDir?: string;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -31,12 +35,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const stateDir = join(root, "state");
   await mkdir(stateDir);
   const stateFile = join(stateDir, "state.json");
+  const staticDir = options.staticDir ?? join(root, "static");
   const stats = new StatsBook();
+  // As the primary of `workers = N` has it: a table that compiles nothing, rules checked all the same.
   const registry = new RuleRegistry(
     new RuleTable(() => null),
     stats,
     (_changes, snapshot) => saveState(stateFile, snapshot()),
     options.initial ?? new Map(),
+    null,
+    ruleCheck(staticDir),
   );
   const app = createManagementApp({
     registry,
@@ -53,6 +61,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     stats,
     stateDir,
     stateFile,
+    staticDir,
     async close() {
       await server!.stop(true);
       await rm(root, { recursive: true, force: true });
