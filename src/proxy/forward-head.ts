@@ -10,6 +10,7 @@ import {
   H_PROXY_CONNECTION,
   H_TE,
   H_TRAILER,
+  H_TRANSFER_ENCODING,
   H_UPGRADE,
   H_X_FORWARDED_FOR,
   H_X_FORWARDED_PROTO,
@@ -156,7 +157,7 @@ export function forwardingLines(
  */
 export function backendRequestHead(
   bytes: Buffer,
-  head: ParsedFields & { upgrade: boolean },
+  head: ParsedFields & { upgrade: boolean; chunked: boolean },
   requestLineStart: number,
   internal: boolean,
   extra: string,
@@ -164,7 +165,41 @@ export function backendRequestHead(
 ): Buffer {
   let drop = HOP_BY_HOP | (head.upgrade ? 0 : bit(H_UPGRADE)) | bit(H_X_FORWARDED_FOR);
   if (!internal) drop |= FORWARDING;
+  // Mantrid strips white space around a value (RFC 9110 §5.5); a backend that
+  // read `chunked<TAB>` as another coding would frame the body differently, so
+  // such a Transfer-Encoding leaves in the form Mantrid understood.
+  if (head.chunked && untidyTransferEncoding(bytes, head)) {
+    drop |= bit(H_TRANSFER_ENCODING);
+    extra = `Transfer-Encoding: ${transferCodings(bytes, head)}\r\n${extra}`;
+  }
   return rewriteHead(bytes, head, requestLineStart, drop, extra, body, 0, body?.length ?? 0);
+}
+
+const SP = 0x20;
+
+/** Some Transfer-Encoding line is not `name: value` with one space and nothing after the value. */
+function untidyTransferEncoding(bytes: Buffer, head: ParsedFields): boolean {
+  const { fields, lineEnds, kinds } = head;
+  for (let i = 0; i < head.fieldCount; i++) {
+    if (kinds[i] !== H_TRANSFER_ENCODING) continue;
+    const nameEnd = fields[i * 4 + 1]!;
+    const tidy =
+      fields[i * 4 + 2] === nameEnd + 2 &&
+      bytes[nameEnd + 1] === SP &&
+      fields[i * 4 + 3] === lineEnds[i]! - 2;
+    if (!tidy) return true;
+  }
+  return false;
+}
+
+/** Every Transfer-Encoding value, trimmed, as one list. */
+function transferCodings(bytes: Buffer, head: ParsedFields): string {
+  const values: string[] = [];
+  for (let i = 0; i < head.fieldCount; i++) {
+    if (head.kinds[i] !== H_TRANSFER_ENCODING) continue;
+    values.push(bytes.toString("latin1", head.fields[i * 4 + 2]!, head.fields[i * 4 + 3]!));
+  }
+  return values.join(", ");
 }
 
 const CLOSE = "Connection: close\r\n";

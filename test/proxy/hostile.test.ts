@@ -859,3 +859,34 @@ for (const [group, list] of groups) {
     for (const c of list) test(c.name, () => attack(c));
   });
 }
+
+describe("what the backend reads of a Transfer-Encoding with white space around it", () => {
+  const sent = [
+    ["Transfer-Encoding: chunked\t", "Transfer-Encoding: chunked"],
+    ["Transfer-Encoding:\tchunked", "Transfer-Encoding: chunked"],
+    ["Transfer-Encoding:  gzip ,\tchunked ", "Transfer-Encoding: gzip ,\tchunked"],
+  ];
+  for (const [line, forwarded] of sent) {
+    test(`${JSON.stringify(line)} leaves as ${JSON.stringify(forwarded)}`, async () => {
+      const mark = backend.mark();
+      const client = await connect(mantrid.port);
+      client.send(
+        `POST /te HTTP/1.1\r\nHost: victim.test\r\n${line}\r\nConnection: close\r\n\r\n0\r\n\r\n`,
+      );
+      await client.closed;
+      const [request] = backend.since(mark);
+      const lines = request!.head.split("\r\n");
+      expect(lines.filter((l) => /^transfer-encoding:/i.test(l))).toEqual([forwarded]);
+    });
+  }
+
+  test("a tidy one is forwarded byte for byte", async () => {
+    const mark = backend.mark();
+    const client = await connect(mantrid.port);
+    client.send(
+      "POST /te HTTP/1.1\r\nHost: victim.test\r\ntransfer-encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n",
+    );
+    await client.closed;
+    expect(backend.since(mark)[0]!.head).toContain("\r\ntransfer-encoding: chunked\r\n");
+  });
+});
