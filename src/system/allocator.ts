@@ -14,13 +14,24 @@ import { selfCommand } from "./self-command.ts";
 export const PURGE_DELAY_ENV = "MIMALLOC_PURGE_DELAY";
 export const PURGE_DELAY_MS = "1000";
 
-/** Returns only when no restart is needed or possible. */
-export function restartWithAllocatorTuning(args: readonly string[]): void {
-  if (process.env[PURGE_DELAY_ENV] !== undefined) return;
-  if (process.platform !== "linux" || typeof process.execve !== "function") return;
+/** What decides a restart: `process` itself, or a stand-in so the decision can be checked alone. */
+export interface StartedAs {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly platform: string;
+  readonly execArgv: readonly string[];
+}
+
+export function needsRestart(started: StartedAs): boolean {
+  if (started.env[PURGE_DELAY_ENV] !== undefined) return false;
+  if (started.platform !== "linux") return false;
   // Bun's own flags (`bun --cpu-prof src/main.ts`): a profiler does not survive
   // the exec, so such a run goes on as it was started.
-  if (process.execArgv.length > 0) return;
+  return started.execArgv.length === 0;
+}
+
+/** Returns only when no restart is needed or possible. */
+export function restartWithAllocatorTuning(args: readonly string[]): void {
+  if (typeof process.execve !== "function" || !needsRestart(process)) return;
   const [file, ...entry] = selfCommand();
   try {
     process.execve(file!, [process.argv0, ...entry, ...args], {

@@ -76,7 +76,7 @@ export class WorkerPool {
       ),
     );
     const total = new Map(this.fallen);
-    for (const reply of replies) add(total, reply, true);
+    for (const reply of replies) addStats(total, reply, true);
     return Object.fromEntries(total);
   }
 
@@ -88,7 +88,7 @@ export class WorkerPool {
         const kill = setTimeout(() => worker.process.kill("SIGKILL"), (graceSeconds + 2) * 1000);
         const reply = await this.ask(worker, (id) => ({ type: "stop", id, graceSeconds }));
         // Counted here, not on exit: the exit event may come after the caller moves on.
-        add(this.fallen, reply.type === "stats" ? reply.stats : worker.lastStats, false);
+        addStats(this.fallen, reply.type === "stats" ? reply.stats : worker.lastStats, false);
         worker.lastStats = {};
         worker.ready = false;
         try {
@@ -170,7 +170,7 @@ export class WorkerPool {
   ): void {
     const wasReady = worker.ready || this.stopping;
     worker.ready = false;
-    add(this.fallen, worker.lastStats, false);
+    addStats(this.fallen, worker.lastStats, false);
     // Nothing more will come from it: whoever waits on it waits no longer.
     for (const answer of worker.waiting.values()) answer({ type: "applied", id: 0 });
     worker.waiting.clear();
@@ -192,7 +192,8 @@ export class WorkerPool {
   }
 }
 
-function toWire(change: Change): WireChange[] {
+/** A durable change in the form sent to workers; a batch that changed nothing sends nothing. */
+export function toWire(change: Change): WireChange[] {
   switch (change.kind) {
     case "set":
       return [{ kind: "set", key: change.key, rule: toTriple(change.rule) }];
@@ -210,7 +211,8 @@ function toWire(change: Change): WireChange[] {
   }
 }
 
-function add(
+/** Adds one worker's counters into `total`; `countOpen` false for a worker that is gone. */
+export function addStats(
   total: Map<string, StatsRecord>,
   stats: Record<string, StatsRecord>,
   countOpen: boolean,

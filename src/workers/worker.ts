@@ -7,6 +7,7 @@ import { ConfigError } from "../config/config.ts";
 import { log, setDebug } from "../log.ts";
 import { type DataPlane, startDataPlane } from "../proxy/data-plane.ts";
 import { parseRule, parseRuleSet } from "../rules/schema.ts";
+import type { RuleTable } from "../rules/table.ts";
 import { StatsBook } from "../stats/host-stats.ts";
 import { dropPrivileges } from "../system/privileges.ts";
 import type { FromWorker, ToWorker, WireChange } from "./messages.ts";
@@ -38,7 +39,7 @@ export function runWorker(): Promise<number> {
         }
         return;
       case "changes":
-        if (plane) for (const change of message.changes) apply(plane, change);
+        if (plane) for (const change of message.changes) applyChange(plane.table, change);
         send({ type: "applied", id: message.id });
         return;
       case "stats":
@@ -54,20 +55,21 @@ export function runWorker(): Promise<number> {
   return promise;
 }
 
-function apply(plane: DataPlane, change: WireChange): void {
+/** One change from the primary, applied to the worker's table; a rule that does not parse changes nothing. */
+export function applyChange<A>(table: RuleTable<A>, change: WireChange): void {
   switch (change.kind) {
     case "set": {
       const parsed = parseRule(change.rule);
-      if (parsed.ok) plane.table.set(change.key, parsed.value);
+      if (parsed.ok) table.set(change.key, parsed.value);
       else log.error(`worker: refused rule for ${change.key}`);
       return;
     }
     case "delete":
-      plane.table.delete(change.key);
+      table.delete(change.key);
       return;
     case "replace": {
       const parsed = parseRuleSet(change.rules);
-      if (parsed.ok) plane.table.replaceAll(parsed.value);
+      if (parsed.ok) table.replaceAll(parsed.value);
       return;
     }
   }

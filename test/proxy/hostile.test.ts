@@ -861,7 +861,7 @@ for (const [group, list] of groups) {
 }
 
 describe("what the backend reads of a Transfer-Encoding with white space around it", () => {
-  const sent = [
+  const sent: [string, string][] = [
     ["Transfer-Encoding: chunked\t", "Transfer-Encoding: chunked"],
     ["Transfer-Encoding:\tchunked", "Transfer-Encoding: chunked"],
     ["Transfer-Encoding:  gzip ,\tchunked ", "Transfer-Encoding: gzip ,\tchunked"],
