@@ -5,7 +5,7 @@
  * seconds later, up to `attempts`. Its waits are the request's deadline, so it
  * arms no timer of its own.
  */
-import type { Policy } from "../balance/policy.ts";
+import type { Member, PickRequest, Policy } from "../balance/policy.ts";
 import { log } from "../log.ts";
 import type { Exchange } from "../proxy/exchange.ts";
 import type { BackendAddress } from "./address.ts";
@@ -18,12 +18,14 @@ export const REFUSED = 502;
 export const TIMED_OUT = 504;
 
 export interface ConnectPlan {
-  readonly backends: readonly BackendAddress[];
+  readonly members: readonly Member[];
   readonly policy: Policy;
   readonly attempts: number;
   /** Seconds between attempts. */
   readonly delay: number;
 }
+
+const NO_KEY: PickRequest = { hashKey: () => "" };
 
 export interface ConnectListener {
   connected(connection: BackendConnection): void;
@@ -71,7 +73,9 @@ export class Connector {
 
   private next(freshOnly: boolean): void {
     this.attempt++;
-    const target = this.plan.policy.pick(this.plan.backends);
+    const { members, policy } = this.plan;
+    const index = policy.pick(NO_KEY, (i) => members[i]!.state.usable);
+    const target = members[index < 0 ? 0 : index]!.address;
     const pooled = freshOnly ? null : this.pool.take(target.key);
     if (pooled !== null) return this.listener.connected(pooled);
     this.target = target;

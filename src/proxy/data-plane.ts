@@ -9,6 +9,7 @@ import { type ActionContext, compileRule } from "../actions/compile.ts";
 import { Router } from "../actions/router.ts";
 import { SpinRoom } from "../actions/spin.ts";
 import { BackendPool } from "../backend/pool.ts";
+import { BackendStates } from "../backend/state.ts";
 import type { ListenAddress } from "../config/address.ts";
 import { type Config, ConfigError } from "../config/config.ts";
 import { DEFAULT_LIMITS, type HeadLimits } from "../http/limits.ts";
@@ -55,6 +56,7 @@ export function startDataPlane(
     built: new WeakMap(),
     forward: new Forwarder({
       pool,
+      states: new BackendStates(),
       connectTimeout: config.connectTimeout,
       backendTimeout: config.backendTimeout,
       timeoutPage: pages.builtin("timeout"),

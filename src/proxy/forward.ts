@@ -9,6 +9,7 @@
 import type { BackendConnection, BackendUser } from "../backend/connection.ts";
 import { type ConnectListener, Connector, type ConnectPlan } from "../backend/connector.ts";
 import type { BackendPool } from "../backend/pool.ts";
+import type { BackendStates } from "../backend/state.ts";
 import type { HeadLimits } from "../http/limits.ts";
 import { isIdempotent } from "../http/request-line.ts";
 import { log } from "../log.ts";
@@ -20,6 +21,8 @@ import { SPARES } from "./spares.ts";
 
 export interface ForwardSettings {
   readonly pool: BackendPool;
+  /** What is known of each backend address, shared by every rule. */
+  readonly states: BackendStates;
   /** Seconds to open a backend connection. */
   readonly connectTimeout: number;
   /** Seconds to wait for a response head once the request is sent. */

@@ -4,6 +4,7 @@
  * client produced; what is stored is canonical.
  */
 import * as v from "valibot";
+import { formatAddress } from "../config/address.ts";
 
 /** A number, or a string holding one (as the command line sends it). */
 function numeric(message: string) {
@@ -46,7 +47,19 @@ const Port = v.pipe(
   v.maxValue(65535, "a port is 1 to 65535"),
 );
 
-export type Backend = [host: string, port: number];
+/** A backend with settings of its own, as stored: `address` is canonical `host:port`. */
+export interface BackendWithSettings {
+  address: string;
+  /** Share of requests relative to the others (1 to 1000). */
+  weight: number;
+  /** Used only while no primary backend is usable. */
+  backup: boolean;
+  /** Requests in flight at most (0: no limit); more wait up to `queue_timeout`. */
+  max_conns: number;
+}
+
+/** A backend as stored: `[host, port]` (the original form), or with settings. */
+export type Backend = [host: string, port: number] | BackendWithSettings;
 
 /** `"host:port"` or `"[::1]:8000"` into its parts; the port stays a string for `Port`. */
 function splitHostPort(text: string): [string, string] | null {
@@ -62,22 +75,62 @@ const BackendPair = v.strictTuple(
   [BackendHost, Port],
   'a backend is "host:port", "[::1]:port" or [host, port]',
 );
+/** `"host:port"` or `[host, port]` as a checked pair, or the message that says what is wrong. */
+function backendPair(value: unknown): [string, number] | string {
+  const pair = typeof value === "string" ? splitHostPort(value) : value;
+  if (pair === null) return `"${value}" is not host:port (an IPv6 address as [::1]:port)`;
+  const result = v.safeParse(BackendPair, pair);
+  return result.success ? result.output : result.issues[0].message;
+}
+
+const Weight = v.pipe(
+  numeric("weight must be a number"),
+  v.integer("weight must be an integer"),
+  v.minValue(1, "weight is 1 to 1000"),
+  v.maxValue(1000, "weight is 1 to 1000"),
+);
+const Count = (name: string) =>
+  v.pipe(
+    numeric(`${name} must be a number`),
+    v.integer(`${name} must be an integer`),
+    v.minValue(0, `${name} must not be negative`),
+    v.maxValue(1_000_000, `${name} is at most 1000000`),
+  );
+
+const BackendObject = v.strictObject(
+  {
+    address: v.string('address must be a string, "host:port"'),
+    weight: v.optional(Weight, 1),
+    backup: v.optional(v.boolean("backup must be true or false"), false),
+    max_conns: v.optional(Count("max_conns"), 0),
+  },
+  "a backend object takes address (required), weight, backup and max_conns",
+);
+
 /** One backend in any accepted form, with a message that says what is wrong with it. */
 const Backend = v.pipe(
   v.unknown(),
   v.rawTransform<unknown, Backend>(({ dataset, addIssue, NEVER }) => {
     const value = dataset.value;
-    const pair = typeof value === "string" ? splitHostPort(value) : value;
-    if (pair === null) {
-      addIssue({ message: `"${value}" is not host:port (an IPv6 address as [::1]:port)` });
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+      const parsed = v.safeParse(BackendObject, value);
+      if (!parsed.success) {
+        addIssue({ message: parsed.issues[0].message });
+        return NEVER;
+      }
+      const pair = backendPair(parsed.output.address);
+      if (typeof pair === "string") {
+        addIssue({ message: `address: ${pair}` });
+        return NEVER;
+      }
+      return { ...parsed.output, address: formatAddress(pair[0], pair[1]) };
+    }
+    const pair = backendPair(value);
+    if (typeof pair === "string") {
+      addIssue({ message: pair });
       return NEVER;
     }
-    const result = v.safeParse(BackendPair, pair);
-    if (!result.success) {
-      addIssue({ message: result.issues[0].message });
-      return NEVER;
-    }
-    return result.output;
+    return pair;
   }),
 );
 
@@ -97,6 +150,71 @@ export const Backends = v.pipe(
   v.minLength(1, "backends must name at least one backend"),
 );
 
+/** The balancing policies a proxy rule may name (one file each in src/balance/). */
+export const POLICY_NAMES = ["random", "round_robin", "least_conn", "first", "hash"] as const;
+export type PolicyName = (typeof POLICY_NAMES)[number];
+
+const StatusList = v.pipe(
+  v.array(
+    v.pipe(
+      numeric("a status must be a number"),
+      v.integer("a status must be an integer"),
+      v.minValue(100, "a status is 100 to 599"),
+      v.maxValue(599, "a status is 100 to 599"),
+    ),
+    "statuses must be a list of statuses",
+  ),
+);
+
+/** An expected check status: one status, or a class such as "2xx". */
+const Expect = v.union(
+  [
+    v.pipe(
+      numeric("expect is a status or a class such as 2xx"),
+      v.integer("expect is a status or a class such as 2xx"),
+      v.minValue(100, "expect is a status from 100 to 599 or a class such as 2xx"),
+      v.maxValue(599, "expect is a status from 100 to 599 or a class such as 2xx"),
+    ),
+    v.pipe(v.string(), v.regex(/^[1-5]xx$/, "expect is a status or a class such as 2xx")),
+  ],
+  "expect is a status or a class such as 2xx",
+);
+
+const Passive = v.strictObject(
+  {
+    failures: v.optional(v.pipe(Count("failures"), v.minValue(1, "failures must be at least 1"))),
+    window: v.optional(PositiveSeconds),
+    eject: v.optional(PositiveSeconds),
+    statuses: v.optional(StatusList),
+  },
+  "passive takes failures, window, eject and statuses",
+);
+
+/** Health checks: active ones when `path` is given, passive ejection when `passive` is. */
+export const Health = v.strictObject(
+  {
+    path: v.optional(
+      v.pipe(
+        v.string("path must be a string"),
+        v.regex(/^\/[\x21-\x7e]*$/, "path starts with / and holds no white space"),
+      ),
+    ),
+    interval: v.optional(PositiveSeconds),
+    timeout: v.optional(PositiveSeconds),
+    rise: v.optional(v.pipe(Count("rise"), v.minValue(1, "rise must be at least 1"))),
+    fall: v.optional(v.pipe(Count("fall"), v.minValue(1, "fall must be at least 1"))),
+    expect: v.optional(Expect),
+    host: v.optional(
+      v.pipe(
+        v.string("host must be a string"),
+        v.regex(/^[A-Za-z0-9.:[\]-]{1,261}$/, "host is a hostname, with a port if need be"),
+      ),
+    ),
+    passive: v.optional(Passive),
+  },
+  "health takes path, interval, timeout, rise, fall, expect, host and passive",
+);
+
 export const ProxyOptions = v.strictObject(
   {
     backends: Backends,
@@ -110,8 +228,24 @@ export const ProxyOptions = v.strictObject(
       1,
     ),
     delay: v.optional(Seconds, 1),
+    // Options below are left out of the stored rule when not given: a rule
+    // written for the original stays exactly as it was.
+    policy: v.optional(v.picklist(POLICY_NAMES, `policy is one of ${POLICY_NAMES.join(", ")}`)),
+    hash_key: v.optional(
+      v.pipe(
+        v.string("hash_key must be a string"),
+        v.regex(
+          /^(?:client_ip|header:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|cookie:[!#$%&'*+\-.^_`|~0-9A-Za-z]+)$/,
+          "hash_key is client_ip, header:<name> or cookie:<name>",
+        ),
+      ),
+    ),
+    queue_timeout: v.optional(PositiveSeconds),
+    health: v.optional(Health),
+    when_all_down: v.optional(v.picklist(["spin", "fail"], "when_all_down is spin or fail")),
+    spin_timeout: v.optional(PositiveSeconds),
   },
-  "proxy takes backends (required), attempts and delay",
+  "proxy takes backends (required), attempts, delay, policy, hash_key, queue_timeout, health, when_all_down and spin_timeout",
 );
 
 /** A plain name: static types become file names, so no path can be smuggled in. */

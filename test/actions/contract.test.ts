@@ -14,6 +14,7 @@ import { type ActionContext, compileRule } from "../../src/actions/compile.ts";
 import { Router } from "../../src/actions/router.ts";
 import { SpinRoom } from "../../src/actions/spin.ts";
 import { BackendPool } from "../../src/backend/pool.ts";
+import { BackendStates } from "../../src/backend/state.ts";
 import { DEFAULT_LIMITS } from "../../src/http/limits.ts";
 import { Forwarder } from "../../src/proxy/forward.ts";
 import { parseRule } from "../../src/rules/schema.ts";
@@ -35,6 +36,7 @@ const context: ActionContext = {
   built: new WeakMap(),
   forward: new Forwarder({
     pool,
+    states: new BackendStates(),
     connectTimeout: 5,
     backendTimeout: 7,
     timeoutPage: pages.builtin("timeout"),
