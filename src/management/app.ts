@@ -8,6 +8,7 @@ import type { RuleRegistry } from "../rules/registry.ts";
 import type { StatsBook } from "../stats/host-stats.ts";
 import { requireToken } from "./auth.ts";
 import { jsonError, notFound } from "./errors.ts";
+import { limitHead } from "./head-limit.ts";
 import { hostnameHandler } from "./hostname-routes.ts";
 import { byMethod } from "./methods.ts";
 import { statsHandler } from "./stats-routes.ts";
@@ -39,6 +40,7 @@ export function createManagementApp(deps: ManagementDeps): Hono {
   });
   app.notFound((c) => notFound(c));
 
+  app.use(limitHead());
   if (deps.token) app.use(requireToken(deps.token));
   app.use(
     bodyLimit({

@@ -1,6 +1,6 @@
 /** Request bodies are JSON; anything else is the client's error, answered before any change. */
 import type { Context } from "hono";
-import { jsonError } from "./errors.ts";
+import { invalid } from "./errors.ts";
 
 export type JsonBody = { ok: true; value: unknown } | { ok: false; response: Response };
 
@@ -9,13 +9,18 @@ export async function readJson(c: Context): Promise<JsonBody> {
 }
 
 export function parseJsonBody(c: Context, text: string): JsonBody {
-  if (text.trim() === "") {
-    return { ok: false, response: jsonError(c, 400, "invalid JSON: the request has no body") };
-  }
+  if (text.trim() === "") return { ok: false, response: notJson(c, "the request has no body") };
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return { ok: false, response: jsonError(c, 400, `invalid JSON: ${reason}`) };
+    return {
+      ok: false,
+      response: notJson(c, error instanceof Error ? error.message : String(error)),
+    };
   }
+}
+
+/** A 400 like every other: the reason in `error` and as the one issue, at the body itself. */
+function notJson(c: Context, reason: string): Response {
+  return invalid(c, "JSON", [{ path: [], message: reason }]);
 }

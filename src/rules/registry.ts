@@ -7,18 +7,23 @@
  * before anything changes.
  */
 import { log } from "../log.ts";
-import type { StatsBook } from "../stats/host-stats.ts";
-import type { StateDocument } from "../store/state-file.ts";
+import type { StatsBook, StatsRecord } from "../stats/host-stats.ts";
 import type { Problem, Rule, RuleEntries, RuleSet, RuleTriple } from "./schema.ts";
 import { toTriple, toTriples } from "./schema.ts";
 import type { RuleTable } from "./table.ts";
+
+/** The whole state a store keeps: every rule, and every host's counters. */
+export interface WholeState {
+  hosts: RuleEntries;
+  stats: Record<string, StatsRecord>;
+}
 
 /**
  * Makes a batch of changes durable. `snapshot` builds the whole state (rules
  * after the batch, and counters) for a store that rewrites its file; a store
  * that appends changes calls it only when it compacts.
  */
-export type Save = (changes: readonly Change[], snapshot: () => StateDocument) => Promise<void>;
+export type Save = (changes: readonly Change[], snapshot: () => WholeState) => Promise<void>;
 
 export type Change =
   | { kind: "set"; key: string; rule: Rule }

@@ -6,10 +6,11 @@
 import { readdir, readFile, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { scanObject, skipValue, skipWhitespace } from "../json/object-scan.ts";
+import type { WholeState } from "../rules/registry.ts";
 import { parseRuleSetJson } from "../rules/rule-set-json.ts";
 import { type Parsed, parseRuleSet, type Rule, type RuleSet, toTriple } from "../rules/schema.ts";
 import type { StatsRecord } from "../stats/host-stats.ts";
-import { type StateDocument, StateFileError } from "./state-file.ts";
+import { StateFileError } from "./state-file.ts";
 
 export interface Snapshot {
   hosts: RuleSet;
@@ -35,7 +36,10 @@ export function newGeneration(): string {
   return `${Date.now().toString(36)}${random}`;
 }
 
-/** Reads and validates the snapshot, with the same checks and messages as `loadState`. */
+/**
+ * Reads and validates the snapshot. A missing file is no rules (`fresh`); one
+ * that cannot be used throws a StateFileError naming what is wrong.
+ */
 export async function readSnapshot(path: string): Promise<Snapshot> {
   let text: string;
   try {
@@ -125,7 +129,7 @@ const SLICE = 5_000;
 
 /** `{"log":…,"hosts":…,"stats":…}` as UTF-8, built a slice at a time. */
 export async function serializeSnapshot(
-  document: StateDocument,
+  document: WholeState,
   generation: string,
 ): Promise<Serialized> {
   const slices = [Buffer.from(`{"log":${JSON.stringify(generation)},"hosts":{`)];

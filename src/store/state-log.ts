@@ -9,7 +9,8 @@
  */
 import { rm } from "node:fs/promises";
 import { log } from "../log.ts";
-import type { Change } from "../rules/registry.ts";
+import type { Change, WholeState } from "../rules/registry.ts";
+import { writeFileDurably } from "./durable-write.ts";
 import { LogFile } from "./log-file.ts";
 import { type Entry, encodeBatch, replay, toEntries } from "./log-format.ts";
 import {
@@ -19,7 +20,7 @@ import {
   removeLeftovers,
   serializeSnapshot,
 } from "./snapshot.ts";
-import { type LoadedState, type StateDocument, writeFileDurably } from "./state-file.ts";
+import type { LoadedState } from "./state-file.ts";
 
 export type CompactionStep = "snapshot-written" | "log-ready" | "renamed" | "done";
 
@@ -34,7 +35,7 @@ export interface StoreOptions {
   onCompaction?: (step: CompactionStep) => Promise<void> | void;
 }
 
-type Snapshotter = () => StateDocument;
+type Snapshotter = () => WholeState;
 
 /** Batches appended while a compaction runs: the new log starts with them. */
 interface Carry {
@@ -209,7 +210,7 @@ export class StateStore {
    * by this very write) and moves appends to a new log. Batches appended
    * meanwhile are carried into the new log before the rename.
    */
-  private async compact(document: StateDocument, background: boolean): Promise<void> {
+  private async compact(document: WholeState, background: boolean): Promise<void> {
     const carry: Carry = { lines: [], changes: 0, counters: null };
     this.carry = carry;
     const step = async (name: CompactionStep) => this.options.onCompaction?.(name);

@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, spyOn, test } from "bun:test";
 import { rm } from "node:fs/promises";
-import { loadState } from "../../src/store/state-file.ts";
+import { BUN_HEAD_LIMIT } from "../../src/management/server.ts";
+import { parseRule, type Rule } from "../../src/rules/schema.ts";
+import { LogFile } from "../../src/store/log-file.ts";
+import { stateAfterRestart } from "../support/saved-state.ts";
+import { connect, parseResponses } from "../support/wire.ts";
 import { call, type Harness, startHarness } from "./harness.ts";
 
 let h: Harness;
@@ -57,9 +61,12 @@ describe("bad input is 400 with the fields named, and changes nothing", () => {
     h = await startHarness();
     const reply = await call(h.url, "PUT", "/hostname/a.com/", '["empty", {');
     expect(reply.status).toBe(400);
-    expect(reply.body).toEqual({ error: expect.stringMatching(/^invalid JSON: /) });
+    const { error, issues } = reply.body as { error: string; issues: unknown };
+    expect(error).toMatch(/^invalid JSON: /);
+    expect(issues).toEqual([{ path: [], message: error.slice("invalid JSON: ".length) }]);
     expect((await call(h.url, "PUT", "/hostname/", "")).body).toEqual({
       error: "invalid JSON: the request has no body",
+      issues: [{ path: [], message: "the request has no body" }],
     });
     expect(h.registry.size).toBe(0);
   });
@@ -135,10 +142,64 @@ describe("body size limit", () => {
   });
 });
 
+describe("an oversize request head is JSON too, before any handler", () => {
+  /** One request on a raw socket (fetch would refuse to send some of these), its answer parsed. */
+  async function raw(port: number, head: string) {
+    const connection = await connect(port);
+    connection.send(head);
+    const [response] = parseResponses(await connection.closed);
+    return {
+      status: response!.status,
+      type: response!.headers["content-type"] ?? "",
+      body: response!.body.length > 0 ? JSON.parse(response!.body.toString()) : null,
+    };
+  }
+
+  test("a 20 KB path is 414 naming the limit, even before the token is checked", async () => {
+    h = await startHarness({ token: "secret" });
+    const path = `/hostname/${"a".repeat(20_000)}.com/`;
+    const reply = await raw(h.port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    const message = "the request line is longer than 8192 bytes";
+    expect(reply).toEqual({
+      status: 414,
+      type: expect.stringMatching(/^application\/json/),
+      body: { error: message, issues: [{ path: [], message }] },
+    });
+  });
+
+  test("20 KB of headers is 431, naming the limit", async () => {
+    h = await startHarness();
+    const big = `X-Big: ${"b".repeat(20_000)}\r\n`;
+    const reply = await raw(h.port, `GET / HTTP/1.1\r\nHost: x\r\n${big}Connection: close\r\n\r\n`);
+    const message = "the request head is larger than 16384 bytes";
+    expect(reply).toEqual({
+      status: 431,
+      type: expect.stringMatching(/^application\/json/),
+      body: { error: message, issues: [{ path: [], message }] },
+    });
+  });
+
+  test("within the limits, a long path is the API's to judge", async () => {
+    h = await startHarness();
+    const host = `${"a".repeat(60)}.`.repeat(100);
+    const reply = await call(h.url, "GET", `/hostname/${host}com/`);
+    expect(reply.status).toBe(400);
+    expect(reply.body).toMatchObject({ issues: [{ path: ["hostname"] }] });
+  });
+
+  test(`beyond ${BUN_HEAD_LIMIT} bytes Bun answers 431 itself`, async () => {
+    h = await startHarness();
+    const path = `/${"a".repeat(BUN_HEAD_LIMIT)}`;
+    const reply = await raw(h.port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    expect(reply.status).toBe(431);
+  });
+});
+
 describe("a failed state-file write", () => {
   test("is 500 JSON, and the old rules stand in memory and on disk", async () => {
-    h = await startHarness();
-    await call(h.url, "PUT", "/hostname/a.com/", EMPTY);
+    // A state file from before start-up has no log yet: the next save rewrites it, in a folder that is gone.
+    const stored = (parseRule(EMPTY) as { value: Rule }).value;
+    h = await startHarness({ initial: new Map([["a.com", stored]]) });
     await rm(h.stateDir, { recursive: true });
 
     const put = await call(h.url, "PUT", "/hostname/b.com/", EMPTY);
@@ -153,7 +214,31 @@ describe("a failed state-file write", () => {
 
     expect((await call(h.url, "GET", "/hostname/")).body).toEqual({ "a.com": EMPTY });
     expect((await call(h.url, "GET", "/hostname/b.com/")).status).toBe(404);
-    expect((await loadState(h.stateFile)).fresh).toBe(true);
+    expect((await stateAfterRestart(h.stateFile)).fresh).toBe(true);
+  });
+
+  test("an append to the change log that fails is 500 too, and loads as if never asked", async () => {
+    h = await startHarness();
+    await call(h.url, "PUT", "/hostname/a.com/", EMPTY);
+    const diskFull = Object.assign(new Error("ENOSPC: no space left on device, write"), {
+      code: "ENOSPC",
+    });
+    const append = spyOn(LogFile.prototype, "append").mockRejectedValue(diskFull);
+    try {
+      const put = await call(h.url, "PUT", "/hostname/b.com/", EMPTY);
+      expect(put).toMatchObject({
+        status: 500,
+        body: {
+          error:
+            "could not save the state file, nothing changed: ENOSPC: no space left on device, write",
+        },
+      });
+      expect((await call(h.url, "DELETE", "/hostname/a.com/")).status).toBe(500);
+    } finally {
+      append.mockRestore();
+    }
+    expect((await call(h.url, "GET", "/hostname/")).body).toEqual({ "a.com": EMPTY });
+    expect([...(await stateAfterRestart(h.stateFile)).hosts.keys()]).toEqual(["a.com"]);
   });
 });
 

@@ -1,21 +1,27 @@
-/** A real management server on 127.0.0.1 and a free port, with its state file in a temp folder. */
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+/**
+ * A real management server on 127.0.0.1 and a free port, saving through the real
+ * state store (snapshot and change log) in a temp folder, as `mantrid serve` does.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ruleCheck } from "../../src/actions/compile.ts";
 import { createManagementApp, startManagement } from "../../src/management/index.ts";
 import { RuleRegistry } from "../../src/rules/registry.ts";
-import type { RuleSet } from "../../src/rules/schema.ts";
+import { type RuleSet, toTriples } from "../../src/rules/schema.ts";
 import { RuleTable } from "../../src/rules/table.ts";
 import { StatsBook } from "../../src/stats/host-stats.ts";
-import { saveState } from "../../src/store/state-file.ts";
+import { openStateStore } from "../../src/store/state-log.ts";
 
 export interface Harness {
   url: string;
   port: number;
   registry: RuleRegistry<null>;
   stats: StatsBook;
-  /** The folder holding the state file; removing it makes the next write fail. */
+  /**
+   * The folder holding the state file. Removing it makes a save that rewrites the
+   * snapshot fail (the first one, or a whole new rule set); appends go to the open log.
+   */
   stateDir: string;
   stateFile: string;
   /** The static_dir its rules are checked against (`<root>/static` unless given). */
@@ -26,6 +32,7 @@ export interface Harness {
 export interface HarnessOptions {
   token?: string;
   bodyLimit?: number;
+  /** Rules in the state file when the server starts (in the original format: no log yet). */
   initial?: RuleSet;
   staticDir?: string;
 }
@@ -36,13 +43,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   await mkdir(stateDir);
   const stateFile = join(stateDir, "state.json");
   const staticDir = options.staticDir ?? join(root, "static");
+  if (options.initial !== undefined) {
+    await writeFile(stateFile, JSON.stringify({ hosts: toTriples(options.initial), stats: {} }));
+  }
+  const store = await openStateStore(stateFile);
   const stats = new StatsBook();
+  stats.restore(store.loaded.stats);
   // As the primary of `workers = N` has it: a table that compiles nothing, rules checked all the same.
   const registry = new RuleRegistry(
     new RuleTable(() => null),
     stats,
-    (_changes, snapshot) => saveState(stateFile, snapshot()),
-    options.initial ?? new Map(),
+    (changes, snapshot) => store.save(changes, snapshot),
+    store.loaded.hosts,
     null,
     ruleCheck(staticDir),
   );
@@ -64,6 +76,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     staticDir,
     async close() {
       await server!.stop(true);
+      await store.close();
       await rm(root, { recursive: true, force: true });
     },
   };

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { loadState } from "../../src/store/state-file.ts";
+import { stateAfterRestart } from "../support/saved-state.ts";
 import { call, type Harness, startHarness } from "./harness.ts";
 
 let h: Harness;
@@ -90,7 +90,7 @@ describe("one rule", () => {
 
   test("an answered PUT is already in the state file", async () => {
     await call(h.url, "PUT", "/hostname/example.com/", EMPTY);
-    const saved = await loadState(h.stateFile);
+    const saved = await stateAfterRestart(h.stateFile);
     expect(saved.hosts.get("example.com")).toMatchObject({
       action: "empty",
       options: { code: 204 },
@@ -101,7 +101,7 @@ describe("one rule", () => {
     await call(h.url, "PUT", "/hostname/a.com/", EMPTY);
     await call(h.url, "PUT", "/hostname/b.com/", EMPTY);
     await call(h.url, "DELETE", "/hostname/a.com/");
-    expect([...(await loadState(h.stateFile)).hosts.keys()]).toEqual(["b.com"]);
+    expect([...(await stateAfterRestart(h.stateFile)).hosts.keys()]).toEqual(["b.com"]);
   });
 });
 
@@ -116,7 +116,7 @@ describe("the whole rule set", () => {
       });
       const expected = { "new.com": EMPTY, "other.com": ["static", { type: "test" }, true] };
       expect((await call(h.url, "GET", path)).body).toEqual(expected);
-      expect([...(await loadState(h.stateFile)).hosts.keys()].sort()).toEqual([
+      expect([...(await stateAfterRestart(h.stateFile)).hosts.keys()].sort()).toEqual([
         "new.com",
         "other.com",
       ]);

@@ -4,11 +4,12 @@
  * primary of `workers = N` has it. A stored one is kept at start-up, with a warning.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, spyOn, test } from "bun:test";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseRule, type Rule } from "../../src/rules/schema.ts";
 import { client } from "../client/harness.ts";
+import { stateAfterRestart } from "../support/saved-state.ts";
 import { call, type Harness, startHarness } from "./harness.ts";
 
 let root: string;
@@ -38,7 +39,7 @@ describe("PUT /hostname/<host>/", () => {
   test("a page that does not exist: 400 naming the file, and nothing changed", async () => {
     h = await startHarness({ staticDir });
     expect((await call(h.url, "PUT", "/hostname/a.test/", EMPTY)).status).toBe(200);
-    const stored = await readFile(h.stateFile, "utf8");
+    const stored = await stateAfterRestart(h.stateFile);
 
     const reply = await call(h.url, "PUT", "/hostname/a.test/", page("nosuchpage"));
     const message = `no page "nosuchpage": ${join(staticDir, "nosuchpage.http")} does not exist and there is no built-in page of that name`;
@@ -50,7 +51,7 @@ describe("PUT /hostname/<host>/", () => {
       },
     });
     expect(h.registry.get("a.test")).toEqual(EMPTY as never);
-    expect(await readFile(h.stateFile, "utf8")).toBe(stored);
+    expect(await stateAfterRestart(h.stateFile)).toEqual(stored);
   });
 
   test("a malformed page file: 400 naming the file", async () => {
@@ -77,7 +78,7 @@ describe("PUT /hostname/", () => {
   test("a set with rules that cannot work: 400 naming each hostname, the rules as they were", async () => {
     h = await startHarness({ staticDir });
     expect((await call(h.url, "PUT", "/hostname/keep.test/", EMPTY)).status).toBe(200);
-    const stored = await readFile(h.stateFile, "utf8");
+    const stored = await stateAfterRestart(h.stateFile);
 
     const reply = await call(h.url, "PUT", "/hostname/", {
       "fine.test": page("maintenance"),
@@ -97,7 +98,7 @@ describe("PUT /hostname/", () => {
       expect(issue.message).toContain(join(staticDir, "nosuchpage.http"));
     }
     expect(h.registry.all()).toEqual({ "keep.test": EMPTY } as never);
-    expect(await readFile(h.stateFile, "utf8")).toBe(stored);
+    expect(await stateAfterRestart(h.stateFile)).toEqual(stored);
   });
 });
 

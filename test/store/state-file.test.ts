@@ -6,20 +6,28 @@ import { RuleRegistry } from "../../src/rules/registry.ts";
 import { parseRule, type Rule } from "../../src/rules/schema.ts";
 import { RuleTable } from "../../src/rules/table.ts";
 import { StatsBook } from "../../src/stats/host-stats.ts";
-import {
-  loadState,
-  StateFileError,
-  saveState,
-  writeFileDurably,
-} from "../../src/store/state-file.ts";
+import { writeFileDurably } from "../../src/store/durable-write.ts";
+import { readSnapshot } from "../../src/store/snapshot.ts";
+import { StateFileError } from "../../src/store/state-file.ts";
+import { openStateStore, type StateStore } from "../../src/store/state-log.ts";
+import { stateAfterRestart } from "../support/saved-state.ts";
 
 let dir: string;
 let file: string;
+const stores: StateStore[] = [];
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "mantrid-state-"));
   file = join(dir, "state.json");
 });
-afterEach(() => rm(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function openStore(): Promise<StateStore> {
+  stores.push(await openStateStore(file));
+  return stores.at(-1)!;
+}
 
 function rule(triple: unknown[]): Rule {
   const parsed = parseRule(triple);
@@ -27,9 +35,15 @@ function rule(triple: unknown[]): Rule {
   return parsed.value;
 }
 
-describe("loading", () => {
+describe("loading the snapshot", () => {
   test("a missing file means no rules", async () => {
-    expect(await loadState(file)).toEqual({ hosts: new Map(), stats: {}, fresh: true });
+    expect(await readSnapshot(file)).toEqual({
+      hosts: new Map(),
+      stats: {},
+      fresh: true,
+      log: null,
+      bytes: 0,
+    });
   });
 
   test("a file written by the original Mantrid loads, with open_requests reset", async () => {
@@ -46,7 +60,7 @@ describe("loading", () => {
         },
       }),
     );
-    const state = await loadState(file);
+    const state = await readSnapshot(file);
     expect([...state.hosts.keys()].sort()).toEqual(["ep.io", "http://ep.io", "localhost"]);
     expect(state.hosts.get("ep.io")!.options).toEqual({
       backends: [["127.0.0.1", 8000]],
@@ -65,14 +79,14 @@ describe("loading", () => {
 
   test("invalid JSON stops with a clear error and leaves the file alone", async () => {
     await writeFile(file, '{"hosts": {');
-    await expect(loadState(file)).rejects.toThrow(StateFileError);
-    await expect(loadState(file)).rejects.toThrow(/not valid JSON/);
+    await expect(readSnapshot(file)).rejects.toThrow(StateFileError);
+    await expect(readSnapshot(file)).rejects.toThrow(/not valid JSON/);
     expect(await readFile(file, "utf8")).toBe('{"hosts": {');
   });
 
   test("an invalid rule stops start-up, naming it", async () => {
     await writeFile(file, JSON.stringify({ hosts: { "a.test": ["empty", { code: "x" }, false] } }));
-    await expect(loadState(file)).rejects.toThrow(/hosts\/a\.test\/options\/code/);
+    await expect(readSnapshot(file)).rejects.toThrow(/hosts\/a\.test\/options\/code/);
   });
 
   test("compact, indented and escaped spellings of one file load alike", async () => {
@@ -87,7 +101,7 @@ describe("loading", () => {
     };
     const load = async (text: string) => {
       await writeFile(file, text);
-      const state = await loadState(file);
+      const state = await readSnapshot(file);
       return { hosts: [...state.hosts], stats: state.stats };
     };
     const compact = await load(JSON.stringify(document));
@@ -100,23 +114,21 @@ describe("loading", () => {
     );
   });
   test("a folder where the file should be is unreadable: a clear error", async () => {
-    await expect(loadState(dir)).rejects.toThrow(/cannot read state file/);
+    await expect(readSnapshot(dir)).rejects.toThrow(/cannot read state file/);
   });
 });
 
 describe("durable writes", () => {
   test("a crash between the temp write and the rename leaves the old file whole", async () => {
-    await saveState(file, {
-      hosts: new Map([["old.test", rule(["static", { type: "test" }, false])]]),
-      stats: {},
-    });
+    const old = { hosts: { "old.test": ["static", { type: "test" }, false] }, stats: {} };
+    await writeFileDurably(file, JSON.stringify(old));
     const crash = new Error("power cut");
     await expect(
       writeFileDurably(file, JSON.stringify({ hosts: {}, stats: {} }), async () => {
         throw crash;
       }),
     ).rejects.toBe(crash);
-    const state = await loadState(file);
+    const state = await readSnapshot(file);
     expect([...state.hosts.keys()]).toEqual(["old.test"]);
     // The leftover temp file is hidden and never read as state.
     expect((await readdir(dir)).filter((name) => !name.startsWith("."))).toEqual(["state.json"]);
@@ -124,8 +136,12 @@ describe("durable writes", () => {
 
   test("a write into a missing folder fails and nothing is half-written", async () => {
     await expect(
-      saveState(join(dir, "missing", "state.json"), { hosts: new Map(), stats: {} }),
+      writeFileDurably(
+        join(dir, "missing", "state.json"),
+        JSON.stringify({ hosts: {}, stats: {} }),
+      ),
     ).rejects.toThrow();
+    expect(await readdir(dir)).toEqual([]);
   });
 });
 
@@ -133,34 +149,34 @@ describe("the registry", () => {
   test("a change is on disk before its promise resolves, and only then in the table", async () => {
     const table = new RuleTable<string>((key) => key);
     const seen: string[] = [];
+    const store = await openStore();
     const registry = new RuleRegistry(
       table,
       new StatsBook(),
-      async (_changes, snapshot) => {
-        const doc = snapshot();
-        // While the write runs, the data plane must not see the change yet.
+      async (changes, snapshot) => {
+        await store.save(changes, snapshot);
+        // Until the write resolves, the data plane must not see the change.
         seen.push(`table has a.test: ${table.get("a.test") !== undefined}`);
-        await saveState(file, doc);
       },
-      new Map(),
+      store.loaded.hosts,
     );
     await registry.set("a.test", rule(["static", { type: "test" }, false]));
     expect(seen).toEqual(["table has a.test: false"]);
     expect(table.get("a.test")?.rule.action).toBe("static");
-    expect([...(await loadState(file)).hosts.keys()]).toEqual(["a.test"]);
+    expect([...(await stateAfterRestart(file)).hosts.keys()]).toEqual(["a.test"]);
   });
 
   test("changes that arrive during a write share the next one", async () => {
     let writes = 0;
+    const store = await openStore();
     const registry = new RuleRegistry(
       new RuleTable<string>((k) => k),
       new StatsBook(),
-      async (_changes, snapshot) => {
-        const doc = snapshot();
+      async (changes, snapshot) => {
         writes++;
-        await saveState(file, doc);
+        await store.save(changes, snapshot);
       },
-      new Map(),
+      store.loaded.hosts,
     );
     await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
@@ -168,21 +184,21 @@ describe("the registry", () => {
       ),
     );
     expect(writes).toBeLessThanOrEqual(2);
-    expect([...(await loadState(file)).hosts.keys()]).toHaveLength(50);
+    expect([...(await stateAfterRestart(file)).hosts.keys()]).toHaveLength(50);
   });
 
   test("a failed write rejects, and neither the table nor the answers change", async () => {
     const table = new RuleTable<string>((k) => k);
     let fail = false;
+    const store = await openStore();
     const registry = new RuleRegistry(
       table,
       new StatsBook(),
-      async (_changes, snapshot) => {
-        const doc = snapshot();
+      async (changes, snapshot) => {
         if (fail) throw new Error("disk full");
-        await saveState(file, doc);
+        await store.save(changes, snapshot);
       },
-      new Map(),
+      store.loaded.hosts,
     );
     await registry.set("keep.test", rule(["empty", { code: 204 }, false]));
     fail = true;
@@ -194,7 +210,7 @@ describe("the registry", () => {
     expect(registry.has("keep.test")).toBe(true);
     expect(table.get("lost.test")).toBeUndefined();
     expect(table.get("keep.test")).toBeDefined();
-    expect([...(await loadState(file)).hosts.keys()]).toEqual(["keep.test"]);
+    expect([...(await stateAfterRestart(file)).hosts.keys()]).toEqual(["keep.test"]);
   });
 
   test("delete of a missing rule resolves false and writes nothing", async () => {
