@@ -1,5 +1,5 @@
 /** Turns a stored rule into the action the data plane runs. */
-import type { Forwarder } from "../proxy/forward.ts";
+import type { Forwarder } from "../proxy/forwarder.ts";
 import type { RuleCheck } from "../rules/registry.ts";
 import type { Rule } from "../rules/schema.ts";
 import { type PageStore, pageProblem } from "../static/pages.ts";

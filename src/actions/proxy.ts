@@ -1,13 +1,10 @@
 /** `proxy`: forward to one of `backends`, as the rule's policy chooses, with `attempts` and `delay`. */
-
 import type { ConnectPlan } from "../backend/connector.ts";
-import type { BackendStates } from "../backend/state.ts";
+import { memberOf } from "../backend/members.ts";
+import { hashKeyReader } from "../balance/hash-key.ts";
 import { policyNamed } from "../balance/index.ts";
-import type { Member } from "../balance/policy.ts";
-import { formatAddress } from "../config/address.ts";
 import type { Exchange } from "../proxy/exchange.ts";
-import type { Forwarder } from "../proxy/forward.ts";
-import type { Backend } from "../rules/options.ts";
+import type { Forwarder } from "../proxy/forwarder.ts";
 import type { Rule } from "../rules/schema.ts";
 import type { Action } from "./action.ts";
 
@@ -22,40 +19,23 @@ export class ProxyAction implements Action {
     private readonly forwarder: Forwarder,
   ) {
     const members = options.backends.map((backend) => memberOf(backend, forwarder.settings.states));
+    const health = options.health;
     this.plan = {
       members,
       policy: policyNamed(options.policy ?? "random")(members),
       attempts: options.attempts,
       delay: options.delay,
+      queueTimeout: options.queue_timeout ?? 10,
+      // A rule that watches its backends' health holds requests while all are down.
+      whenAllDown: options.when_all_down ?? (health !== undefined ? "spin" : "fail"),
+      spinTimeout: options.spin_timeout ?? 120,
+      hashKey: hashKeyReader(options.hash_key ?? "client_ip"),
+      passive: health?.passive ?? null,
+      hasBackups: members.some((member) => member.backup),
     };
   }
 
   run(exchange: Exchange): void {
     this.forwarder.forward(exchange, this.plan);
   }
-}
-
-/** A stored backend as its rule's member, sharing the state of its address. */
-export function memberOf(backend: Backend, states: BackendStates): Member {
-  if (Array.isArray(backend)) {
-    const [host, port] = backend;
-    const key = formatAddress(host, port);
-    return {
-      address: { host, port, key },
-      weight: 1,
-      backup: false,
-      maxConns: 0,
-      state: states.get(key),
-    };
-  }
-  const key = backend.address;
-  const colon = key.lastIndexOf(":");
-  const host = key.startsWith("[") ? key.slice(1, colon - 1) : key.slice(0, colon);
-  return {
-    address: { host, port: Number(key.slice(colon + 1)), key },
-    weight: backend.weight,
-    backup: backend.backup,
-    maxConns: backend.max_conns,
-    state: states.get(key),
-  };
 }

@@ -8,8 +8,12 @@ import type { Action } from "../actions/action.ts";
 import { type ActionContext, compileRule } from "../actions/compile.ts";
 import { Router } from "../actions/router.ts";
 import { SpinRoom } from "../actions/spin.ts";
+import { HealthChecks } from "../backend/health-checks.ts";
+import { HealthUse } from "../backend/health-use.ts";
+import { sweepEjections } from "../backend/passive.ts";
 import { BackendPool } from "../backend/pool.ts";
 import { BackendStates } from "../backend/state.ts";
+import { BackendWaits } from "../backend/waits.ts";
 import type { ListenAddress } from "../config/address.ts";
 import { type Config, ConfigError } from "../config/config.ts";
 import { DEFAULT_LIMITS, type HeadLimits } from "../http/limits.ts";
@@ -17,7 +21,7 @@ import { RuleTable } from "../rules/table.ts";
 import { PageStore } from "../static/pages.ts";
 import type { StatsBook } from "../stats/host-stats.ts";
 import type { ClientConnection } from "./client-connection.ts";
-import { Forwarder } from "./forward.ts";
+import { Forwarder } from "./forwarder.ts";
 import { listen } from "./listener.ts";
 import type { ListenerContext, OpenConnection } from "./listener-context.ts";
 import { Spares } from "./spares.ts";
@@ -51,12 +55,14 @@ export function startDataPlane(
   };
   const pages = new PageStore(config.staticDir);
   const pool = new BackendPool({ idleTimeout: config.idleTimeout, maxIdlePerBackend: 1024 });
+  const states = new BackendStates();
   const context: ActionContext = {
     pages,
     built: new WeakMap(),
     forward: new Forwarder({
       pool,
-      states: new BackendStates(),
+      states,
+      waits: new BackendWaits(states),
       connectTimeout: config.connectTimeout,
       backendTimeout: config.backendTimeout,
       timeoutPage: pages.builtin("timeout"),
@@ -65,7 +71,11 @@ export function startDataPlane(
     }),
     spin: null,
   };
-  const table = new RuleTable<Action>((_key, rule) => compileRule(context, rule));
+  const checks = new HealthChecks(states);
+  const table = new RuleTable<Action>(
+    (_key, rule) => compileRule(context, rule),
+    new HealthUse(checks),
+  );
   const router = new Router(table, stats, pages);
   context.spin = new SpinRoom(router, pages.builtin("timeout"), config.maxSpinning, (listener) =>
     table.onChange(listener),
@@ -95,7 +105,10 @@ export function startDataPlane(
     for (const listener of listeners) listener.stop(true);
     throw error;
   }
-  const stopSweep = startSweep(connections, pool, timeouts);
+  const stopSweep = startSweep(connections, pool, timeouts, () =>
+    // Passive ejection counts in wall-clock time, as failures are reported.
+    sweepEjections(states, Date.now(), (key) => checks.has(key)),
+  );
   const bindCount = config.bind.length;
   return {
     table,
@@ -112,6 +125,7 @@ export function startDataPlane(
       await drain(connections, graceSeconds);
       for (const connection of connections) connection.abort();
       stopSweep();
+      checks.stopAll();
       pool.closeAll();
       for (const listener of listeners) listener.stop(true);
     },

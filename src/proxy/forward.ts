@@ -8,29 +8,13 @@
  */
 import type { BackendConnection, BackendUser } from "../backend/connection.ts";
 import { type ConnectListener, Connector, type ConnectPlan } from "../backend/connector.ts";
-import type { BackendPool } from "../backend/pool.ts";
-import type { BackendStates } from "../backend/state.ts";
-import type { HeadLimits } from "../http/limits.ts";
+import type { Member } from "../balance/policy.ts";
 import { isIdempotent } from "../http/request-line.ts";
 import { log } from "../log.ts";
-import type { Page } from "../static/pages.ts";
 import type { Exchange, ExchangeListener } from "./exchange.ts";
 import { backendRequestHead } from "./forward-head.ts";
+import type { ForwardOwner } from "./forward-settings.ts";
 import * as relay from "./relay.ts";
-import { SPARES } from "./spares.ts";
-
-export interface ForwardSettings {
-  readonly pool: BackendPool;
-  /** What is known of each backend address, shared by every rule. */
-  readonly states: BackendStates;
-  /** Seconds to open a backend connection. */
-  readonly connectTimeout: number;
-  /** Seconds to wait for a response head once the request is sent. */
-  readonly backendTimeout: number;
-  readonly timeoutPage: Page;
-  /** Limits on response heads. */
-  readonly limits: HeadLimits;
-}
 
 const CONNECTING = 0;
 const AWAITING_HEAD = 1;
@@ -41,24 +25,11 @@ const DONE = 4;
 /** Up to this many body bytes that arrive with a head are sent in the head's write. */
 const INLINE_BODY = 16 * 1024;
 
-/** Starts forwards, and keeps finished ones for reuse so a request allocates no parser state. */
-export class Forwarder {
-  private readonly spares: Forward[] = [];
-
-  constructor(readonly settings: ForwardSettings) {}
-
-  forward(exchange: Exchange, plan: ConnectPlan): void {
-    (this.spares.pop() ?? new Forward(this)).start(exchange, plan);
-  }
-
-  /** A forward that is done: nothing refers to it any more. */
-  release(forward: Forward): void {
-    if (this.spares.length < SPARES) this.spares.push(forward);
-  }
-}
-
-class Forward implements BackendUser, ConnectListener, ExchangeListener {
+export class Forward implements BackendUser, ConnectListener, ExchangeListener {
   private exchange!: Exchange;
+  private plan!: ConnectPlan;
+  /** The member the request went to, counted in its `active` until the request ends. */
+  private member: Member | null = null;
   private state = DONE;
   private backend: BackendConnection | null = null;
   private bodySent = false;
@@ -70,14 +41,15 @@ class Forward implements BackendUser, ConnectListener, ExchangeListener {
   };
   private readonly onTimedOut = () => this.timedOut();
 
-  constructor(private readonly owner: Forwarder) {
-    const { pool, connectTimeout, limits } = owner.settings;
-    this.relay = new relay.Relay(limits);
-    this.connector = new Connector(pool, connectTimeout, this);
+  constructor(private readonly owner: ForwardOwner<Forward>) {
+    this.relay = new relay.Relay(owner.settings.limits);
+    this.connector = new Connector(owner.settings, this);
   }
 
   start(exchange: Exchange, plan: ConnectPlan): void {
     this.exchange = exchange;
+    this.plan = plan;
+    this.member = null;
     this.backend = null;
     this.bodySent = false;
     this.relay.reset();
@@ -88,8 +60,13 @@ class Forward implements BackendUser, ConnectListener, ExchangeListener {
 
   // --- the request ------------------------------------------------------------
 
-  connected(connection: BackendConnection): void {
+  connected(connection: BackendConnection, member: Member): void {
     const exchange = this.exchange;
+    if (this.member === null) {
+      this.member = member;
+      member.state.active++;
+      member.state.requests++;
+    }
     this.backend = connection;
     connection.user = this;
     connection.uses++;
@@ -131,6 +108,10 @@ class Forward implements BackendUser, ConnectListener, ExchangeListener {
     if (state === AWAITING_HEAD && !this.relay.awaitingHead) {
       this.exchange.clearDeadline();
       this.state = STREAMING;
+      const statuses = this.plan.passive?.statuses;
+      if (statuses !== undefined && statuses.includes(this.relay.status)) {
+        this.connector.failedOn(this.member!);
+      }
     }
     switch (step) {
       case relay.CLIENT_FULL:
@@ -175,7 +156,11 @@ class Forward implements BackendUser, ConnectListener, ExchangeListener {
           !this.relay.started &&
           !this.bodySent &&
           isIdempotent(this.exchange.head.methodId);
-        if (!safe) return this.fail(502);
+        if (!safe) {
+          // A reset before the response head counts against the backend.
+          this.connector.failedOn(this.member!);
+          return this.fail(502);
+        }
         this.state = CONNECTING;
         this.connector.retryFresh();
         return;
@@ -186,6 +171,7 @@ class Forward implements BackendUser, ConnectListener, ExchangeListener {
         return;
       case TUNNEL:
         this.state = DONE;
+        this.leaveMember();
         this.exchange.end();
         this.owner.release(this);
         return;
@@ -200,6 +186,7 @@ class Forward implements BackendUser, ConnectListener, ExchangeListener {
     this.state = DONE;
     this.connector.cancel();
     this.dropBackend(!tunnel);
+    this.leaveMember();
     this.owner.release(this);
   }
 
@@ -227,7 +214,10 @@ class Forward implements BackendUser, ConnectListener, ExchangeListener {
     this.backend = null;
     const exchange = this.exchange;
     backend.resume();
-    if (clean && this.relay.backendReusable && exchange.bodyDone) {
+    // A drained backend gets no new request, pooled connections included.
+    const enabled = this.member!.state.admin === "enabled";
+    this.leaveMember();
+    if (clean && enabled && this.relay.backendReusable && exchange.bodyDone) {
       this.owner.settings.pool.give(backend);
     } else {
       backend.user = null;
@@ -242,6 +232,7 @@ class Forward implements BackendUser, ConnectListener, ExchangeListener {
     this.state = DONE;
     this.connector.cancel();
     this.dropBackend(true);
+    this.leaveMember();
     const exchange = this.exchange;
     exchange.clearDeadline();
     if (this.relay.started) exchange.abort();
@@ -255,6 +246,7 @@ class Forward implements BackendUser, ConnectListener, ExchangeListener {
   private abort(): void {
     this.state = DONE;
     this.dropBackend(true);
+    this.leaveMember();
     this.exchange.abort();
     this.owner.release(this);
   }
@@ -264,6 +256,15 @@ class Forward implements BackendUser, ConnectListener, ExchangeListener {
     const { backendTimeout } = this.owner.settings;
     log.debug(`backend ${this.backend?.key} sent no response head in ${backendTimeout}s`);
     this.fail(504);
+  }
+
+  /** The request no longer counts in its member's `active`; one queued behind it may go. */
+  private leaveMember(): void {
+    const member = this.member;
+    if (member === null) return;
+    this.member = null;
+    member.state.active--;
+    if (member.maxConns > 0) this.owner.settings.waits.slotFreed();
   }
 
   /** Lets go of the backend connection: it is never pooled again. */

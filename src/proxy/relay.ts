@@ -69,6 +69,11 @@ export class Relay {
     return this.response.keepAlive && this.body.kind !== BodyKind.UntilClose;
   }
 
+  /** The final response's status (0 before its head). */
+  get status(): number {
+    return this.streaming ? this.response.status : 0;
+  }
+
   get awaitingHead(): boolean {
     return !this.streaming;
   }

@@ -28,6 +28,8 @@ export function startSweep(
   connections: Set<OpenConnection>,
   pool: BackendPool,
   timeouts: ConnectionTimeouts,
+  /** Backend work on the same beat (passive ejections that have run out). */
+  backends: () => void = () => {},
 ): () => void {
   // Fine enough for the shortest limit, never busier than 20 passes a second.
   const shortest = Math.min(
@@ -43,6 +45,7 @@ export function startSweep(
     clock.now = now;
     for (const connection of connections) connection.expire(now);
     pool.sweep(now);
+    backends();
   }, every);
   timer.unref();
   return () => clearInterval(timer);

@@ -190,6 +190,8 @@ const Passive = v.strictObject(
   "passive takes failures, window, eject and statuses",
 );
 
+export type PassiveOptions = v.InferOutput<typeof Passive>;
+
 /** Health checks: active ones when `path` is given, passive ejection when `passive` is. */
 export const Health = v.strictObject(
   {
@@ -214,6 +216,8 @@ export const Health = v.strictObject(
   },
   "health takes path, interval, timeout, rise, fall, expect, host and passive",
 );
+
+export type HealthOptions = v.InferOutput<typeof Health>;
 
 export const ProxyOptions = v.strictObject(
   {

@@ -24,6 +24,12 @@ export type Compile<A> = (key: string, rule: Rule) => A;
 
 const H = 0x68;
 
+/** Hears each rule a key of the table gains or loses, once per key. */
+export interface RuleObserver {
+  added(rule: Rule): void;
+  removed(rule: Rule): void;
+}
+
 export class RuleTable<A> {
   /**
    * Unprefixed keys map to their rule: after a whole new set this is a native
@@ -39,7 +45,11 @@ export class RuleTable<A> {
   /** Grows by one on every change; lets a waiter tell whether anything moved. */
   version = 0;
 
-  constructor(private readonly compile: Compile<A>) {}
+  constructor(
+    private readonly compile: Compile<A>,
+    /** Told of each rule a key gains and loses (health checks follow the rules that ask for them). */
+    private readonly observer: RuleObserver | null = null,
+  ) {}
 
   get size(): number {
     return this.bare.size + this.http.size + this.https.size;
@@ -69,6 +79,12 @@ export class RuleTable<A> {
 
   set(key: string, rule: Rule): void {
     const [map, name] = this.mapFor(key);
+    if (this.observer !== null) {
+      const old = map !== null ? map.get(name)?.rule : this.bare.get(key);
+      // Gained before lost: what both rules share is never let go in between.
+      this.observer.added(rule);
+      if (old !== undefined) this.observer.removed(old);
+    }
     if (map !== null) map.set(name, this.entry(key, rule));
     else {
       this.bare.set(key, rule);
@@ -80,6 +96,10 @@ export class RuleTable<A> {
 
   delete(key: string): boolean {
     const [map, name] = this.mapFor(key);
+    if (this.observer !== null) {
+      const old = map !== null ? map.get(name)?.rule : this.bare.get(key);
+      if (old !== undefined) this.observer.removed(old);
+    }
     let existed: boolean;
     if (map !== null) existed = map.delete(name);
     else {
@@ -92,6 +112,11 @@ export class RuleTable<A> {
 
   /** Swaps in a whole rule set as one change. */
   replaceAll(rules: RuleSet): void {
+    const observer = this.observer;
+    if (observer !== null) {
+      for (const rule of rules.values()) observer.added(rule);
+      for (const [, rule] of this.frozen()) observer.removed(rule);
+    }
     this.bare = new Map(rules);
     this.bareEntries = new Map();
     this.http.clear();

@@ -15,8 +15,9 @@ import { Router } from "../../src/actions/router.ts";
 import { SpinRoom } from "../../src/actions/spin.ts";
 import { BackendPool } from "../../src/backend/pool.ts";
 import { BackendStates } from "../../src/backend/state.ts";
+import { BackendWaits } from "../../src/backend/waits.ts";
 import { DEFAULT_LIMITS } from "../../src/http/limits.ts";
-import { Forwarder } from "../../src/proxy/forward.ts";
+import { Forwarder } from "../../src/proxy/forwarder.ts";
 import { parseRule } from "../../src/rules/schema.ts";
 import { RuleTable } from "../../src/rules/table.ts";
 import { PageStore } from "../../src/static/pages.ts";
@@ -30,13 +31,15 @@ const dir = await mkdtemp(join(tmpdir(), "mantrid-actions-"));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 const pages = new PageStore(dir);
+const states = new BackendStates();
 const pool = new BackendPool({ idleTimeout: 60, maxIdlePerBackend: 8 });
 const context: ActionContext = {
   pages,
   built: new WeakMap(),
   forward: new Forwarder({
     pool,
-    states: new BackendStates(),
+    states,
+    waits: new BackendWaits(states),
     connectTimeout: 5,
     backendTimeout: 7,
     timeoutPage: pages.builtin("timeout"),
