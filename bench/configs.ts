@@ -44,14 +44,15 @@ function nginxHttpCommon(dir: string, name: string): string {
  * before it answers "ok"; and `POST /api`, which answers "ok" at once and
  * drops its small body.
  */
-export function nginxBackendConfig(dir: string, port: number): string {
+export function nginxBackendConfig(dir: string, port: number, extraPorts: number[] = []): string {
+  const extra = extraPorts.map((p) => `\n    listen 127.0.0.1:${p} backlog=4096;`).join("");
   return `${nginxMain(dir, "backend")}
 http {
 ${nginxHttpCommon(dir, "backend")}  sendfile on;
   tcp_nopush on;
   default_type application/octet-stream;
   server {
-    listen 127.0.0.1:${port} backlog=4096;
+    listen 127.0.0.1:${port} backlog=4096;${extra}
     root ${dir}/www;
     location = /small { default_type text/plain; }
     location = /100k { }

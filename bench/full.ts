@@ -9,6 +9,7 @@ import { chooseLoadTool, type LoadTool, loadSpec, runAgainst } from "./load.ts";
 import type { BenchOptions } from "./options.ts";
 import {
   BENCH_HOST,
+  balancedRule,
   type Peer,
   proxyRule,
   putRule,
@@ -18,14 +19,18 @@ import {
   startNginxBackend,
   startNginxProxy,
 } from "./peers.ts";
+import { freePort } from "./ports.ts";
 import type { LoadResult } from "./result.ts";
 import { progress, rotate } from "./rounds.ts";
 import { SCENARIOS, type Scenario, scenarioNamed } from "./scenarios.ts";
-import { formatRatioLines, formatTable, type Row, summarize } from "./table.ts";
+import { BALANCED, formatRatioLines, formatTable, type Row, summarize } from "./table.ts";
 
 export const TARGETS = ["direct", "haproxy", "nginx", "mantrid"] as const;
-/** Measured only when asked for with --targets: the bare Bun pipe, a yardstick. */
-const EXTRA_TARGETS = ["bun-pipe"] as const;
+/**
+ * Measured only when asked for with --targets: the bare Bun pipe, a yardstick;
+ * and a Mantrid whose rule balances over four backends with health checks.
+ */
+const EXTRA_TARGETS = ["bun-pipe", BALANCED] as const;
 
 function pickTargets(options: BenchOptions): string[] {
   const known: string[] = [...TARGETS, ...EXTRA_TARGETS];
@@ -44,7 +49,9 @@ export function pickScenarios(options: BenchOptions): Scenario[] {
 
 /** Starts the backend and the wanted proxies; Mantrid gets its one rule. */
 async function startTargets(names: string[], dir: string, options: BenchOptions) {
-  const backend = await startNginxBackend(dir);
+  // Four ports of one nginx: four backends to balance over, all equally fast.
+  const extraPorts = names.includes(BALANCED) ? [freePort(), freePort(), freePort()] : [];
+  const backend = await startNginxBackend(dir, extraPorts);
   const targets: Target[] = [];
   for (const name of names) {
     let peer: Peer = backend;
@@ -54,6 +61,11 @@ async function startTargets(names: string[], dir: string, options: BenchOptions)
     if (name === "mantrid") {
       const mantrid = await startMantrid(dir, { workers: options.workers });
       await putRule(mantrid.api, BENCH_HOST, proxyRule(backend.port));
+      peer = mantrid;
+    }
+    if (name === BALANCED) {
+      const mantrid = await startMantrid(dir, { workers: options.workers, folder: BALANCED });
+      await putRule(mantrid.api, BENCH_HOST, balancedRule([backend.port, ...extraPorts]));
       peer = mantrid;
     }
     targets.push({ name, port: peer.port, pid: peer.pid });

@@ -40,7 +40,8 @@ export const USAGE = `bun run bench [options]      (bun bench/run.ts)
   --scenarios a,b    only these: keepalive-small, close-small, keepalive-100k,
                      upload-1m, post-1k
   --targets a,b      only these: direct, haproxy, nginx, mantrid; also bun-pipe
-                     (bytes piped by Bun.listen, nothing parsed: a yardstick)
+                     (bytes piped by Bun.listen, nothing parsed: a yardstick) and
+                     mantrid-balanced (four backends, least_conn, health checks)
   --builtin-load     use the built-in load loop instead of wrk
 `;
 

@@ -106,10 +106,11 @@ async function startNginx(name: string, dir: string, port: number, config: strin
   return peer(name, port, child, log);
 }
 
-export async function startNginxBackend(dir: string): Promise<Peer> {
+/** The nginx backend; with `extraPorts`, the same server answers on those too (as more backends). */
+export async function startNginxBackend(dir: string, extraPorts: number[] = []): Promise<Peer> {
   await writeContent(dir);
   const port = freePort();
-  return startNginx("backend", dir, port, nginxBackendConfig(dir, port));
+  return startNginx("backend", dir, port, nginxBackendConfig(dir, port, extraPorts));
 }
 
 export async function startNginxProxy(dir: string, backendPort: number): Promise<Peer> {
@@ -229,4 +230,17 @@ export async function putRule(api: string, host: string, rule: unknown): Promise
 /** The rule that sends `BENCH_HOST` to the backend. */
 export function proxyRule(backendPort: number): unknown {
   return ["proxy", { backends: [`127.0.0.1:${backendPort}`] }, false];
+}
+
+/** The same over several backends, by `least_conn`, each checked every 2 s. */
+export function balancedRule(backendPorts: number[]): unknown {
+  return [
+    "proxy",
+    {
+      policy: "least_conn",
+      backends: backendPorts.map((port) => `127.0.0.1:${port}`),
+      health: { path: "/small", interval: 2 },
+    },
+    false,
+  ];
 }

@@ -48,12 +48,17 @@ export function summarize(scenario: Scenario, target: string, runs: LoadResult[]
 }
 
 /** Mantrid's value of `measure` over HAProxy's, per scenario (absent when either is unknown). */
-export function ratios(rows: Row[], measure: (row: Row) => number): Map<string, number> {
+export function ratios(
+  rows: Row[],
+  measure: (row: Row) => number,
+  of = "mantrid",
+  over = "haproxy",
+): Map<string, number> {
   const out = new Map<string, number>();
   for (const row of rows) {
-    if (row.target !== "mantrid") continue;
-    const haproxy = rows.find((r) => r.scenario === row.scenario && r.target === "haproxy");
-    const ratio = haproxy ? measure(row) / measure(haproxy) : Number.NaN;
+    if (row.target !== of) continue;
+    const base = rows.find((r) => r.scenario === row.scenario && r.target === over);
+    const ratio = base ? measure(row) / measure(base) : Number.NaN;
     if (Number.isFinite(ratio)) out.set(row.scenario, ratio);
   }
   return out;
@@ -125,11 +130,16 @@ export function formatTable(rows: Row[]): string {
  * Greppable lines per scenario, Mantrid over HAProxy: `ratio keepalive-small 1.04`
  * for req/s and `cpu-ratio keepalive-small 0.93` for CPU per request.
  */
+/** The Mantrid whose rule balances over four backends (`--targets ...,mantrid-balanced`). */
+export const BALANCED = "mantrid-balanced";
+
 export function formatRatioLines(rows: Row[]): string {
   const lines = (label: string, of: Map<string, number>) =>
     [...of].map(([scenario, ratio]) => `${label} ${scenario} ${ratio.toFixed(2)}`);
   return [
     ...lines("ratio", ratios(rows, perSecond)),
     ...lines("cpu-ratio", ratios(rows, cpu)),
+    // Four backends, least_conn and health checks, over the one-backend rule.
+    ...lines("balanced-cpu-ratio", ratios(rows, cpu, BALANCED, "mantrid")),
   ].join("\n");
 }

@@ -1,98 +1,167 @@
-/** The `serve` command line: flags into a Config, then run until SIGINT/SIGTERM. */
-import { parseArgs } from "node:util";
-import { defineCommand } from "citty";
-import { ConfigError } from "./config/config.ts";
-import { describeConfig, loadConfig } from "./config/load.ts";
+/** The `serve` command line: its flags, declared once, into a Config, then run until SIGINT/SIGTERM. */
+import type { ArgDef } from "citty";
+import { type Command, Exit, flagProblem, flagValues, helpText } from "./command-line.ts";
+import type { ListenAddress } from "./config/address.ts";
+import { ConfigError, DEFAULTS } from "./config/config.ts";
+import { KEY_NAMES } from "./config/file.ts";
+import {
+  type ConfigFlags,
+  DEFAULT_CONFIG_PATH,
+  describeConfig,
+  loadConfig,
+  TOKEN_VARIABLE,
+} from "./config/load.ts";
 import { log } from "./log.ts";
 import { serve } from "./serve.ts";
 import { StateFileError } from "./store/state-file.ts";
 import { isSystemError } from "./system/file-error.ts";
 
-const FLAGS = {
-  config: { type: "string", short: "c" },
-  bind: { type: "string", multiple: true },
-  "bind-internal": { type: "string", multiple: true },
-  management: { type: "string", multiple: true },
-  "state-file": { type: "string" },
-  "static-dir": { type: "string" },
-  workers: { type: "string" },
-  "management-token": { type: "string" },
-  "insecure-management": { type: "boolean" },
-  debug: { type: "boolean" },
-} as const;
+/** A flag, and the config file key it sets if any; address flags may repeat. */
+type Flag = ArgDef & { key?: string; repeatable?: boolean };
 
-export const serveCommand = defineCommand({
-  meta: { name: "serve", description: "Run the load balancer (the default command)" },
-  args: {
-    config: {
-      type: "string",
-      alias: "c",
-      description: "Config file (default /etc/mantrid/mantrid.conf)",
-    },
-    bind: { type: "string", description: "External listener, e.g. *:80 (repeatable, or a,b)" },
-    "bind-internal": {
-      type: "string",
-      description: "Trusted listener behind a TLS terminator (repeatable)",
-    },
-    management: {
-      type: "string",
-      description: "Management API address (default 127.0.0.1:8042 and [::1]:8042)",
-    },
-    "state-file": {
-      type: "string",
-      description: "Where rules are kept (default /var/lib/mantrid/state.json)",
-    },
-    "static-dir": {
-      type: "string",
-      description: "Folder of <type>.http pages (default /etc/mantrid/static/)",
-    },
-    workers: {
-      type: "string",
-      description: "Processes sharing the listeners (default 1)",
-    },
-    "management-token": {
-      type: "string",
-      description: "Require Authorization: Bearer <token> on the API",
-    },
-    "insecure-management": {
-      type: "boolean",
-      description: "Allow a non-loopback API without a token",
-    },
-    debug: { type: "boolean", description: "Log debug lines" },
+const list = (addresses: readonly ListenAddress[]) =>
+  addresses.length === 0 ? "none" : addresses.map((address) => address.text).join(", ");
+
+/** Every flag of `mantrid` / `mantrid serve`: what citty parses, what the help lists. */
+export const SERVE_FLAGS = {
+  config: {
+    type: "string",
+    alias: "c",
+    valueHint: "path",
+    description: `Configuration file (default: ${DEFAULT_CONFIG_PATH} if it exists)`,
   },
-  async run({ rawArgs }) {
-    process.exitCode = await runServe(rawArgs);
+  bind: {
+    type: "string",
+    valueHint: "addr",
+    key: "bind",
+    repeatable: true,
+    description: `Listener for traffic; repeat or give a,b (default: ${list(DEFAULTS.bind)})`,
   },
-});
+  "bind-internal": {
+    type: "string",
+    valueHint: "addr",
+    key: "bind_internal",
+    repeatable: true,
+    description: `Trusted listener behind a TLS terminator (default: ${list(DEFAULTS.bindInternal)})`,
+  },
+  management: {
+    type: "string",
+    valueHint: "addr",
+    key: "bind_management",
+    repeatable: true,
+    description: `Management API address (default: ${list(DEFAULTS.bindManagement)})`,
+  },
+  "state-file": {
+    type: "string",
+    valueHint: "path",
+    key: "state_file",
+    description: `Where the rules are kept (default: ${DEFAULTS.stateFile})`,
+  },
+  "static-dir": {
+    type: "string",
+    valueHint: "path",
+    key: "static_dir",
+    description: `Folder of <type>.http pages (default: ${DEFAULTS.staticDir})`,
+  },
+  workers: {
+    type: "string",
+    valueHint: "n",
+    key: "workers",
+    description: `Processes sharing the listeners (default: ${DEFAULTS.workers})`,
+  },
+  "management-token": {
+    type: "string",
+    valueHint: "token",
+    key: "management_token",
+    description: `Require this bearer token on the API (default: $${TOKEN_VARIABLE}, else none)`,
+  },
+  "insecure-management": {
+    type: "boolean",
+    description: "Allow a management address that is not loopback without a token",
+  },
+  debug: { type: "boolean", key: "debug", description: "Log debug lines too" },
+  help: { type: "boolean", alias: "h", description: "Show this help" },
+} as const satisfies Record<string, Flag>;
+
+/** The keys no flag sets, named in the help so nobody looks for a flag in vain. */
+const FILE_ONLY_KEYS = KEY_NAMES.filter(
+  (name) => !Object.values(SERVE_FLAGS).some((flag) => "key" in flag && flag.key === name),
+);
+
+/** The end of `mantrid --help` and `mantrid serve --help`. */
+export const SERVE_EPILOGUE = [
+  "A flag overrides the configuration file's key of the same name. These keys are",
+  'set in the file only (see "Running" in the README):',
+  ...wrap(FILE_ONLY_KEYS.join(", "), 78).map((line) => `  ${line}`),
+].join("\n");
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  for (const word of text.split(" ")) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last]!.length + word.length < width) lines[last] += ` ${word}`;
+    else lines.push(word);
+  }
+  return lines;
+}
+
+/** The flags as loadConfig takes them; undefined where not given, so the file's key stands. */
+function configFlags(args: Record<string, unknown>, rawArgs: readonly string[]): ConfigFlags {
+  const every = (name: string) => flagValues(rawArgs, SERVE_FLAGS, name);
+  return {
+    config: args.config as string | undefined,
+    bind: every("bind"),
+    bindInternal: every("bind-internal"),
+    management: every("management"),
+    stateFile: args["state-file"] as string | undefined,
+    staticDir: args["static-dir"] as string | undefined,
+    workers: args.workers as string | undefined,
+    managementToken: args["management-token"] as string | undefined,
+    insecureManagement: args["insecure-management"] as boolean | undefined,
+    debug: args.debug as boolean | undefined,
+  };
+}
+
+/** A command-line mistake of the server's: one line, exit 1 as any refusal to start. */
+export function serveMistake(message: string): Exit {
+  return new Exit(1, `mantrid: ${message}; see mantrid --help`);
+}
+
+/** `serve`, which calls `start` with the flags and exits with what it resolves to. */
+export function serveCommand(
+  start: (flags: ConfigFlags) => Promise<number>,
+  print: (text: string) => void,
+  plain: boolean,
+): Command {
+  const command: Command = {
+    meta: { name: "mantrid serve", description: "Run the load balancer; the default command" },
+    args: SERVE_FLAGS,
+    epilogue: SERVE_EPILOGUE,
+    async run({ args, rawArgs }) {
+      const problem = flagProblem(rawArgs, SERVE_FLAGS);
+      if (problem) throw serveMistake(problem);
+      if (args._.length > 0) throw serveMistake(`unexpected argument "${args._[0]}"`);
+      if (args.help) {
+        print(await helpText(command, plain));
+        throw new Exit(0);
+      }
+      const code = await start(configFlags(args, rawArgs));
+      if (code !== 0) throw new Exit(code);
+    },
+  };
+  return command;
+}
 
 /** Runs the server; resolves with the exit code once it has stopped. */
-export async function runServe(argv: string[]): Promise<number> {
+export async function runServe(flags: ConfigFlags): Promise<number> {
   let running: Awaited<ReturnType<typeof serve>>;
   try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      options: FLAGS,
-      strict: true,
-      allowPositionals: true,
-    });
-    if (positionals.length > 0) throw new ConfigError(`unexpected argument "${positionals[0]}"`);
-    const config = await loadConfig({
-      config: values.config,
-      bind: values.bind,
-      bindInternal: values["bind-internal"],
-      management: values.management,
-      stateFile: values["state-file"],
-      staticDir: values["static-dir"],
-      workers: values.workers,
-      managementToken: values["management-token"],
-      insecureManagement: values["insecure-management"],
-      debug: values.debug,
-    });
+    const config = await loadConfig(flags);
     for (const line of describeConfig(config)) log.info(line);
     running = await serve(config);
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof StateFileError || isArgError(error)) {
-      log.error((error as Error).message);
+    if (error instanceof ConfigError || error instanceof StateFileError) {
+      log.error(error.message);
       return 1;
     }
     // Any other refusal from the system (a chown, a file) is still one line, not a stack trace.
@@ -113,8 +182,4 @@ export async function runServe(argv: string[]): Promise<number> {
   await running.stop();
   log.info("stopped; state saved");
   return 0;
-}
-
-function isArgError(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException).code?.startsWith("ERR_PARSE_ARGS") === true;
 }

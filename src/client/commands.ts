@@ -1,70 +1,65 @@
 /** The client's subcommands, in the order the help lists them. */
 import type { StatsRecord } from "../stats/host-stats.ts";
-import { type Command, hostArg, hostPath } from "./context.ts";
-import { RULE_HEADER, ruleLines, STATS_HEADER, sortedEntries, statsLines } from "./format.ts";
+import { type ClientCommand, defineClientCommand, hostArg, hostPath } from "./context.ts";
+import { ruleTable, sortedEntries, statsTable } from "./format.ts";
 import { loadCommand } from "./load.ts";
 import { setCommand } from "./set.ts";
 
-export const COMMANDS: Record<string, Command> = {
-  list: {
-    args: "",
-    summary: "show every rule",
-    minArgs: 0,
-    maxArgs: 0,
-    async run({ json, call, print }) {
+const HOST = {
+  type: "positional",
+  required: true,
+  description: "The hostname, e.g. example.com",
+} as const;
+
+export const COMMANDS: Record<string, ClientCommand> = {
+  list: defineClientCommand({
+    description: "Show every rule",
+    args: {},
+    async run(_args, { json, call, print }) {
       const rules = (await call("GET", "/hostname/")) as Record<string, unknown>;
       if (json) return;
-      print(RULE_HEADER);
-      for (const line of ruleLines(rules)) print(line);
+      for (const line of ruleTable(rules)) print(line);
     },
-  },
-  get: {
-    args: "<host>",
-    summary: "show one rule",
-    minArgs: 1,
-    maxArgs: 1,
-    async run({ args, json, call, print }) {
-      const host = hostArg(args[0]!);
+  }),
+  get: defineClientCommand({
+    description: "Show one rule",
+    args: { host: HOST },
+    async run(args, { json, call, print }) {
+      const host = hostArg(args.host);
       const rule = await call("GET", hostPath("hostname", host));
       if (json) return;
-      print(RULE_HEADER);
-      for (const line of ruleLines({ [host]: rule })) print(line);
+      for (const line of ruleTable({ [host]: rule })) print(line);
     },
-  },
+  }),
   set: setCommand,
-  delete: {
-    args: "<host>",
-    summary: "remove a rule",
-    minArgs: 1,
-    maxArgs: 1,
-    async run({ args, call }) {
-      await call("DELETE", hostPath("hostname", hostArg(args[0]!)));
+  delete: defineClientCommand({
+    description: "Remove a rule",
+    args: { host: HOST },
+    async run(args, { json, call, print }) {
+      const host = hostArg(args.host);
+      await call("DELETE", hostPath("hostname", host));
+      if (!json) print(`deleted ${host}`);
     },
-  },
-  stats: {
-    args: "[host]",
-    summary: "show open and completed requests and bytes, per host",
-    minArgs: 0,
-    maxArgs: 1,
-    async run({ args, json, call, print }) {
-      const host = args[0] === undefined ? undefined : hostArg(args[0]);
+  }),
+  stats: defineClientCommand({
+    description: "Show open and completed requests and bytes, per host",
+    args: { host: { ...HOST, required: false, description: "Only this host" } },
+    async run(args, { json, call, print }) {
+      const host = args.host === undefined ? undefined : hostArg(args.host);
       const answer = await call("GET", host ? hostPath("stats", host) : "/stats/");
       if (json) return;
       const records = (host ? { [host]: answer } : answer) as Record<string, StatsRecord>;
-      print(STATS_HEADER);
-      for (const line of statsLines(records)) print(line);
+      for (const line of statsTable(records)) print(line);
     },
-  },
-  dump: {
-    args: "",
-    summary: "print every rule as a JSON rule set, for load",
-    minArgs: 0,
-    maxArgs: 0,
-    async run({ json, call, print }) {
+  }),
+  dump: defineClientCommand({
+    description: "Print every rule as a JSON rule set, for load",
+    args: {},
+    async run(_args, { json, call, print }) {
       const rules = (await call("GET", "/hostname/")) as Record<string, unknown>;
       if (json) return;
       print(JSON.stringify(Object.fromEntries(sortedEntries(rules)), null, 2));
     },
-  },
+  }),
   load: loadCommand,
 };

@@ -5,9 +5,14 @@ import { Failure, UsageError } from "./errors.ts";
 export const DEFAULT_URL = "http://127.0.0.1:8042";
 /** Replacing a whole rule set is written to disk before the answer; allow for a slow disk. */
 const TIMEOUT_MS = 30_000;
+/** How long `--wait` waits for a server that is still starting. */
+export const WAIT_SECONDS = 30;
+const RETRY_MS = 100;
+const REFUSED = "connection refused";
 
 export interface Answer {
   status: number;
+  contentType: string;
   /** The body as sent, for `--json`. */
   text: string;
   /** The body parsed, or undefined when it was not JSON. */
@@ -17,34 +22,57 @@ export interface Answer {
 export class Connection {
   private readonly base: string;
 
+  /** Until when a refused connection is tried again: a server still starting refuses. */
+  private readonly waitUntil: number;
+
+  /** `waitSeconds` > 0: a refused connection is tried again for that long (`--wait`). */
   constructor(
     readonly url: string,
     private readonly token: string | undefined,
+    private readonly waitSeconds = 0,
   ) {
     // A base URL may carry a path (behind a reverse proxy); API paths go below it.
     this.base = url.replace(/\/+$/, "");
+    this.waitUntil = Date.now() + waitSeconds * 1000;
   }
 
   async request(method: string, path: string, body?: unknown): Promise<Answer> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers["content-type"] = "application/json";
-    let response: Response;
-    try {
-      response = await fetch(this.base + path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-    } catch (error) {
-      throw new Failure(
-        `cannot reach the management API at ${this.url} (${networkReason(error)}); ` +
-          "is mantrid running? set --url or MANTRID_URL",
-      );
-    }
+    const response = await this.fetch(this.base + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await response.text();
-    return { status: response.status, text, body: parseOrUndefined(text) };
+    return {
+      status: response.status,
+      contentType: response.headers.get("content-type") ?? "",
+      text,
+      body: parseOrUndefined(text),
+    };
+  }
+
+  /** A refused connection sent nothing, so trying again is safe for every method. */
+  private async fetch(url: string, init: RequestInit): Promise<Response> {
+    for (;;) {
+      try {
+        return await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS) });
+      } catch (error) {
+        const reason = networkReason(error);
+        if (reason === REFUSED && Date.now() < this.waitUntil) {
+          await Bun.sleep(RETRY_MS);
+          continue;
+        }
+        const waited = reason === REFUSED && this.waitSeconds > 0;
+        throw new Failure(
+          `cannot reach the management API at ${this.url} ` +
+            `(${reason}${waited ? ` for ${this.waitSeconds} s` : ""}); ` +
+            "is mantrid running? set --url or MANTRID_URL",
+        );
+      }
+    }
   }
 }
 
@@ -73,12 +101,33 @@ function isHttpUrl(text: string): boolean {
   }
 }
 
+/**
+ * Whether an answer has the management API's shape: JSON always, an object
+ * with an `error` line when it refuses. A traffic port's HTML page has not.
+ */
+export function isApiAnswer(answer: Answer): boolean {
+  const body = answer.body;
+  if (typeof body !== "object" || body === null) return false;
+  if (answer.status >= 200 && answer.status <= 299) return true;
+  return typeof (body as { error?: unknown }).error === "string";
+}
+
+/** Says that whatever answered at `url` is something else, and where the API usually is. */
+export function notApiLine(url: string, answer: Answer): string {
+  const type = answer.contentType.split(";", 1)[0]!.trim();
+  const what =
+    answer.body === undefined
+      ? `${answer.status} with ${type || "a body"} that is not JSON`
+      : `${answer.status} with JSON the API never sends`;
+  return (
+    `the server at ${url} is not a Mantrid management API (it answered ${what}); ` +
+    `point --url or MANTRID_URL at the management address, by default ${DEFAULT_URL}`
+  );
+}
+
 /** The server's own error line, with the field it names when the line does not. */
 export function errorLine(answer: Answer): string {
-  const body = answer.body as { error?: unknown; issues?: { path?: unknown }[] } | undefined;
-  if (typeof body?.error !== "string") {
-    return `the management API answered ${answer.status}${answer.text ? `: ${firstLine(answer.text)}` : ""}`;
-  }
+  const body = answer.body as { error: string; issues?: { path?: unknown }[] };
   const path = body.issues?.[0]?.path;
   if (Array.isArray(path) && path.length > 0) {
     const where = pathText(path.map(String));
@@ -94,7 +143,7 @@ function networkReason(error: unknown): string {
     message?: string;
   };
   if (name === "TimeoutError") return `no answer within ${TIMEOUT_MS / 1000} s`;
-  if (code === "ECONNREFUSED" || code === "ConnectionRefused") return "connection refused";
+  if (code === "ECONNREFUSED" || code === "ConnectionRefused") return REFUSED;
   if (code === "ENOTFOUND") return "host not found";
   return code ?? message ?? String(error);
 }
@@ -105,8 +154,4 @@ function parseOrUndefined(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function firstLine(text: string): string {
-  return (text.split("\n", 1)[0] ?? "").slice(0, 200);
 }

@@ -1,12 +1,11 @@
-/** What a subcommand is given, and the checks several of them share. */
+/** What a subcommand is, what it is given, and the checks several of them share. */
+import type { ArgsDef, ParsedArgs } from "citty";
 import { summarise } from "../management/summary.ts";
 import { parseHostname } from "../rules/schema.ts";
 import { Failure } from "./errors.ts";
 
 export interface CommandContext {
-  /** The command's own arguments, after its name. */
-  args: string[];
-  /** Print the API's JSON answers instead of tables. */
+  /** Print the API's JSON answers instead of tables and confirmations. */
   json: boolean;
   /** Writes one line of output. */
   print(line: string): void;
@@ -16,13 +15,21 @@ export interface CommandContext {
   readInput(name: string | undefined): Promise<string>;
 }
 
-export interface Command {
-  /** Argument synopsis for the help text. */
-  args: string;
-  summary: string;
-  minArgs: number;
-  maxArgs: number;
-  run(context: CommandContext): Promise<void>;
+/** A subcommand: its positional arguments (citty's), and what it does with them. */
+export interface ClientCommand<T extends ArgsDef = ArgsDef> {
+  description: string;
+  /** The positional arguments, in order; every command takes the client's flags too. */
+  args: T;
+  /** Said after the help that citty renders from the above. */
+  epilogue?: string;
+  run(args: ParsedArgs<T>, context: CommandContext): Promise<void>;
+}
+
+/** Types `run`'s arguments from `args`, as citty's defineCommand does, for a table of any commands. */
+export function defineClientCommand<const T extends ArgsDef>(
+  command: ClientCommand<T>,
+): ClientCommand {
+  return command as unknown as ClientCommand;
 }
 
 /** The canonical key, checked here so a typo fails before anything is sent. */

@@ -1,18 +1,22 @@
-/** Tables in the original client's layout: fixed-width columns, one host per line, sorted. */
+/**
+ * Tables in the original client's layout, one host per line, sorted: columns
+ * at least as wide as the original's (`%-35s %-25s %-8s`), wider when a cell is.
+ */
 import type { StatsRecord } from "../stats/host-stats.ts";
 
-/** `%-35s %-25s %-8s` */
-export function ruleRow(host: string, action: string, subdomains: string): string {
-  return `${host.padEnd(35)} ${action.padEnd(25)} ${subdomains.padEnd(8)}`;
-}
+const RULE_COLUMNS = ["HOST", "ACTION", "SUBDOMS"];
+const RULE_WIDTHS = [35, 25, 8];
+const STATS_COLUMNS = ["HOST", "OPEN", "COMPLETED", "BYTES IN", "BYTES OUT"];
+const STATS_WIDTHS = [35, 11, 11, 11, 11];
 
-/** `%-35s %-11s %-11s %-11s %-11s` */
-export function statsRow(host: string, ...columns: string[]): string {
-  return [host.padEnd(35), ...columns.map((column) => column.padEnd(11))].join(" ");
+/** The lines of a table: the header, then the rows, each column as wide as its widest cell. */
+export function table(header: string[], rows: string[][], minWidths: number[]): string[] {
+  const lines = [header, ...rows];
+  const widths = minWidths.map((min, i) =>
+    Math.max(min, ...lines.map((cells) => cells[i]?.length ?? 0)),
+  );
+  return lines.map((cells) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join(" "));
 }
-
-export const RULE_HEADER = ruleRow("HOST", "ACTION", "SUBDOMS");
-export const STATS_HEADER = statsRow("HOST", "OPEN", "COMPLETED", "BYTES IN", "BYTES OUT");
 
 /** The action with its most telling option, e.g. `proxy<a:80,[::1]:8000>`. */
 export function describeAction(triple: unknown): string {
@@ -43,22 +47,24 @@ function backendsText(backends: unknown): string {
     .join(",");
 }
 
-export function ruleLines(rules: Record<string, unknown>): string[] {
-  return sortedEntries(rules).map(([host, triple]) =>
-    ruleRow(host, describeAction(triple), String(Array.isArray(triple) ? triple[2] : "")),
-  );
+export function ruleTable(rules: Record<string, unknown>): string[] {
+  const rows = sortedEntries(rules).map(([host, triple]) => [
+    host,
+    describeAction(triple),
+    String(Array.isArray(triple) ? triple[2] : ""),
+  ]);
+  return table(RULE_COLUMNS, rows, RULE_WIDTHS);
 }
 
-export function statsLines(records: Record<string, Partial<StatsRecord>>): string[] {
-  return sortedEntries(records).map(([host, r]) =>
-    statsRow(
-      host,
-      String(r.open_requests ?? 0),
-      String(r.completed_requests ?? 0),
-      String(r.bytes_received ?? 0),
-      String(r.bytes_sent ?? 0),
-    ),
-  );
+export function statsTable(records: Record<string, Partial<StatsRecord>>): string[] {
+  const rows = sortedEntries(records).map(([host, r]) => [
+    host,
+    String(r.open_requests ?? 0),
+    String(r.completed_requests ?? 0),
+    String(r.bytes_received ?? 0),
+    String(r.bytes_sent ?? 0),
+  ]);
+  return table(STATS_COLUMNS, rows, STATS_WIDTHS);
 }
 
 export function sortedEntries<T>(record: Record<string, T>): [string, T][] {

@@ -1,3 +1,2 @@
-export { clientCommand } from "./command.ts";
-export { type ClientIO, runClient } from "./run.ts";
-export { usage as clientUsage } from "./usage.ts";
+export { clientCommand, runClient } from "./command.ts";
+export type { ClientIO } from "./session.ts";

@@ -1,7 +1,7 @@
 /** `load [file|-]`: replaces the whole rule set, checked here before it is sent. */
 import { summarise } from "../management/summary.ts";
 import { parseRuleSet } from "../rules/schema.ts";
-import type { Command } from "./context.ts";
+import { defineClientCommand } from "./context.ts";
 import { Failure } from "./errors.ts";
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -28,15 +28,22 @@ export function ruleSetFromText(text: string, source: string): Record<string, un
   return rules;
 }
 
-export const loadCommand: Command = {
-  args: "[file|-]",
-  summary: "replace every rule with a JSON rule set from a file or stdin",
-  minArgs: 0,
-  maxArgs: 1,
-  async run({ args, call, readInput }) {
-    const name = args[0];
+export const loadCommand = defineClientCommand({
+  description: "Replace every rule with a JSON rule set from a file or stdin",
+  args: {
+    file: {
+      type: "positional",
+      required: false,
+      valueHint: "file|-",
+      description: "A rule set or a state file; stdin when - or none",
+    },
+  },
+  async run(args, { json, call, print, readInput }) {
+    const name = args.file;
     const source = name === undefined || name === "-" ? "stdin" : name;
     const rules = ruleSetFromText(await readInput(name), source);
     await call("PUT", "/hostname/", rules);
+    const count = Object.keys(rules).length;
+    if (!json) print(`loaded ${count} ${count === 1 ? "rule" : "rules"}`);
   },
-};
+});

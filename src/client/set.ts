@@ -1,8 +1,27 @@
 /** `set <host> <action> <true|false> [key=value ...]`: one rule, checked here before it is sent. */
+import { rest } from "../command-line.ts";
 import { summarise } from "../management/summary.ts";
 import { ACTION_NAMES, parseRule, type RuleTriple, toTriple } from "../rules/schema.ts";
-import { type Command, hostArg, hostPath } from "./context.ts";
+import { defineClientCommand, hostArg, hostPath } from "./context.ts";
 import { Failure, UsageError } from "./errors.ts";
+import { describeAction } from "./format.ts";
+
+/** The options each action takes, for the help of `client` and `set`. */
+const ACTIONS = [
+  ["proxy", "backends=HOST:PORT,... [attempts=N] [delay=SECONDS]  (IPv6 as [::1]:PORT)"],
+  ["static", "type=NAME"],
+  ["redirect", "redirect_to=URL"],
+  ["empty", "code=STATUS"],
+  ["spin", "[timeout=SECONDS]"],
+  ["unknown", ""],
+  ["no_hosts", ""],
+];
+
+export const ACTIONS_HELP = [
+  "ACTIONS and their options (for set)",
+  "",
+  ...ACTIONS.map(([action, options]) => `  ${action!.padEnd(10)}${options}`.trimEnd()),
+].join("\n");
 
 /** The rule the arguments describe, normalised by the schema. Throws on any mistake. */
 export function ruleFromArgs(action: string, subdomains: string, pairs: string[]): RuleTriple {
@@ -25,15 +44,30 @@ export function ruleFromArgs(action: string, subdomains: string, pairs: string[]
   return toTriple(parsed.value);
 }
 
-export const setCommand: Command = {
-  args: "<host> <action> <true|false> [key=value ...]",
-  summary: "add or replace a rule; true lets it match subdomains too",
-  minArgs: 3,
-  maxArgs: Number.POSITIVE_INFINITY,
-  async run({ args, call }) {
-    const [host, action, subdomains, ...pairs] = args as [string, string, string, ...string[]];
-    const key = hostArg(host);
-    const rule = ruleFromArgs(action, subdomains, pairs);
-    await call("PUT", hostPath("hostname", key), rule);
+export const setCommand = defineClientCommand({
+  description: "Add or replace a rule; true lets it match subdomains too",
+  args: {
+    host: { type: "positional", required: true, description: "The hostname, e.g. example.com" },
+    action: {
+      type: "positional",
+      required: true,
+      description: "What to do with its requests (see ACTIONS)",
+    },
+    subdomains: {
+      type: "positional",
+      required: true,
+      valueHint: "true|false",
+      description: "Whether the rule matches its subdomains too",
+    },
+    "key=value": rest({ type: "positional", description: "The action's options (see ACTIONS)" }),
   },
-};
+  epilogue: ACTIONS_HELP,
+  async run(args, { json, call, print }) {
+    const key = hostArg(args.host);
+    // citty's `_` holds every positional, the three above too.
+    const rule = ruleFromArgs(args.action, args.subdomains, args._.slice(3));
+    await call("PUT", hostPath("hostname", key), rule);
+    const what = rule[2] ? `${key} and its subdomains` : key;
+    if (!json) print(`set ${what}: ${describeAction(rule)}`);
+  },
+});

@@ -1,53 +1,41 @@
-import { afterEach, beforeEach, expect, spyOn, test } from "bun:test";
-import { defineCommand, runCommand } from "citty";
+import { afterEach, beforeEach, expect, test } from "bun:test";
+import { runCommand } from "citty";
 import { clientCommand } from "../../src/client/index.ts";
+import { Exit } from "../../src/command-line.ts";
 import { type Harness, startHarness } from "../management/harness.ts";
 
 let h: Harness;
 beforeEach(async () => {
   h = await startHarness();
-  process.exitCode = 0;
 });
-afterEach(async () => {
-  process.exitCode = 0;
-  await h.close();
-});
+afterEach(() => h.close());
 
-const main = defineCommand({ meta: { name: "mantrid" }, subCommands: { client: clientCommand } });
-
-/** Runs `mantrid ...` through citty, as the executable does, capturing stdout. */
-async function mantrid(...rawArgs: string[]): Promise<{ code: number; stdout: string }> {
-  const written: string[] = [];
-  const stdout = spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    written.push(String(chunk));
-    return true;
-  });
+/** Runs `client ...` as a citty command, as `mantrid` does: an Exit is how it fails. */
+async function run(...rawArgs: string[]): Promise<{ code: number; stdout: string }> {
+  let stdout = "";
+  const command = clientCommand({ stdout: (text) => (stdout += text), env: {} });
   try {
-    await runCommand(main, { rawArgs });
-  } finally {
-    stdout.mockRestore();
+    await runCommand(command, { rawArgs });
+    return { code: 0, stdout };
+  } catch (error) {
+    if (error instanceof Exit) return { code: error.code, stdout };
+    throw error;
   }
-  return { code: Number(process.exitCode ?? 0), stdout: written.join("") };
 }
 
 test("flags before and after the subcommand both reach the client", async () => {
-  expect(await mantrid("client", "--url", h.url, "set", "a.com", "spin", "true")).toEqual({
+  expect(await run("--url", h.url, "set", "a.com", "spin", "true")).toEqual({
     code: 0,
-    stdout: "",
+    stdout: "set a.com and its subdomains: spin\n",
   });
-  const listed = await mantrid("client", "list", "--url", h.url, "--json");
+  const listed = await run("list", "--url", h.url, "--json");
   expect(listed.code).toBe(0);
   expect(JSON.parse(listed.stdout)).toEqual({
     "a.com": ["spin", { timeout: 120, check_interval: 1 }, true],
   });
 });
 
-test("a failure sets the exit code", async () => {
-  const stderr = spyOn(process.stderr, "write").mockImplementation(() => true);
-  try {
-    expect((await mantrid("client", "--url", h.url, "get", "nope.com")).code).toBe(1);
-    expect((await mantrid("client", "frobnicate")).code).toBe(2);
-  } finally {
-    stderr.mockRestore();
-  }
+test("a failure is an Exit with its code", async () => {
+  expect((await run("--url", h.url, "get", "nope.com")).code).toBe(1);
+  expect((await run("frobnicate")).code).toBe(2);
 });

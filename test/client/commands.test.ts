@@ -13,17 +13,25 @@ beforeEach(async () => {
 afterEach(() => h.close());
 
 const DONE = { code: 0, stdout: "", stderr: "" };
+/** A command that changes rules says so in one line. */
+const said = (line: string) => ({ ...DONE, stdout: `${line}\n` });
 
 async function setAll(): Promise<void> {
-  const sets = [
-    ["a.com", "proxy", "false", "backends=[::1]:8000,b.internal:80", "attempts=2"],
-    ["b.com", "static", "TRUE", "type=test"],
-    ["c.com", "redirect", "false", "redirect_to=https://x.com/?a=b"],
-    ["D.com.", "empty", "true", "code=204"],
-    ["e.com", "spin", "true"],
-    ["http://ep.io", "unknown", "False"],
+  const sets: [string[], string][] = [
+    [
+      ["a.com", "proxy", "false", "backends=[::1]:8000,b.internal:80", "attempts=2"],
+      "set a.com: proxy<[::1]:8000,b.internal:80>",
+    ],
+    [["b.com", "static", "TRUE", "type=test"], "set b.com and its subdomains: static<test>"],
+    [
+      ["c.com", "redirect", "false", "redirect_to=https://x.com/?a=b"],
+      "set c.com: redirect<https://x.com/?a=b>",
+    ],
+    [["D.com.", "empty", "true", "code=204"], "set d.com and its subdomains: empty<204>"],
+    [["e.com", "spin", "true"], "set e.com and its subdomains: spin"],
+    [["http://ep.io", "unknown", "False"], "set http://ep.io: unknown"],
   ];
-  for (const args of sets) expect(await run("set", ...args)).toEqual(DONE);
+  for (const [args, line] of sets) expect(await run("set", ...args)).toEqual(said(line));
 }
 
 const RULE_HEADER = "HOST                                ACTION                    SUBDOMS \n";
@@ -61,18 +69,36 @@ describe("set", () => {
 });
 
 test("list prints the original's table, sorted by host", async () => {
-  await setAll();
+  await run("set", "b.com", "static", "true", "type=test");
+  await run("set", "http://ep.io", "unknown", "false");
   expect(await run("list")).toEqual({
     code: 0,
     stderr: "",
     stdout:
       RULE_HEADER +
-      "a.com                               proxy<[::1]:8000,b.internal:80> false   \n" +
       "b.com                               static<test>              true    \n" +
-      "c.com                               redirect<https://x.com/?a=b> false   \n" +
-      "d.com                               empty<204>                true    \n" +
-      "e.com                               spin                      true    \n" +
       "http://ep.io                        unknown                   false   \n",
+  });
+});
+
+test("list widens a column to its widest cell, keeping every row aligned", async () => {
+  await setAll();
+  const long = `${"x".repeat(40)}.example.com`;
+  await run("set", long, "spin", "false");
+  // The host column is as wide as the long name, the action column as the proxy's backends.
+  const row = (host: string, action: string, subdomains: string) =>
+    `${host.padEnd(long.length)} ${action.padEnd(31)} ${subdomains.padEnd(8)}\n`;
+  expect(await run("list")).toEqual({
+    ...DONE,
+    stdout:
+      row("HOST", "ACTION", "SUBDOMS") +
+      row("a.com", "proxy<[::1]:8000,b.internal:80>", "false") +
+      row("b.com", "static<test>", "true") +
+      row("c.com", "redirect<https://x.com/?a=b>", "false") +
+      row("d.com", "empty<204>", "true") +
+      row("e.com", "spin", "true") +
+      row("http://ep.io", "unknown", "false") +
+      row(long, "spin", "false"),
   });
 });
 
@@ -92,8 +118,8 @@ test("get prints one row, and finds keys by any spelling", async () => {
 
 test("delete removes the rule", async () => {
   await setAll();
-  expect(await run("delete", "http://ep.io")).toEqual(DONE);
-  expect(await run("delete", "B.com")).toEqual(DONE);
+  expect(await run("delete", "http://ep.io")).toEqual(said("deleted http://ep.io"));
+  expect(await run("delete", "B.com")).toEqual(said("deleted b.com"));
   expect(Object.keys(h.registry.all()).sort()).toEqual(["a.com", "c.com", "d.com", "e.com"]);
 });
 
@@ -137,7 +163,9 @@ test("dump prints the rule set as pretty JSON, which load takes back", async () 
   const before = h.registry.all();
 
   await run("set", "extra.com", "spin", "true");
-  expect(await client(["--url", h.url, "load"], { stdin: dumped.stdout })).toEqual(DONE);
+  expect(await client(["--url", h.url, "load"], { stdin: dumped.stdout })).toEqual(
+    said("loaded 6 rules"),
+  );
   expect(h.registry.all()).toEqual(before);
 });
 
@@ -148,7 +176,7 @@ describe("load", () => {
     await run("set", "old.com", "spin", "true");
     const file = join(h.stateDir, "rules.json");
     await writeFile(file, JSON.stringify(rules));
-    expect(await run("load", file)).toEqual(DONE);
+    expect(await run("load", file)).toEqual(said("loaded 2 rules"));
     expect(h.registry.all()).toEqual({
       "a.com": ["empty", { code: 204 }, true],
       "b.com": ["spin", { timeout: 120, check_interval: 1 }, false],
@@ -157,13 +185,17 @@ describe("load", () => {
 
   test("from stdin with -", async () => {
     const text = JSON.stringify(rules);
-    expect(await client(["--url", h.url, "load", "-"], { stdin: text })).toEqual(DONE);
+    expect(await client(["--url", h.url, "load", "-"], { stdin: text })).toEqual(
+      said("loaded 2 rules"),
+    );
     expect(h.registry.size).toBe(2);
   });
 
   test("the rules of a state file", async () => {
     const state = JSON.stringify({ hosts: rules, stats: {} });
-    expect(await client(["--url", h.url, "load"], { stdin: state })).toEqual(DONE);
+    expect(await client(["--url", h.url, "load"], { stdin: state })).toEqual(
+      said("loaded 2 rules"),
+    );
     expect(Object.keys(h.registry.all()).sort()).toEqual(["a.com", "b.com"]);
   });
 });

@@ -95,14 +95,34 @@ describe("--json prints the API's answer as it is", () => {
   });
 });
 
-test("--help and -h print the usage on stdout", async () => {
-  for (const flag of ["--help", "-h"]) {
-    const outcome = await client(["list", flag]);
+test("--help and -h print the usage on stdout, before or after the command", async () => {
+  for (const argv of [["--help"], ["-h"], ["help"]]) {
+    const outcome = await client(argv);
     expect(outcome.code).toBe(0);
     expect(outcome.stderr).toBe("");
-    expect(outcome.stdout).toStartWith("Usage: mantrid client [options] <command> [arguments]\n");
-    expect(outcome.stdout).toContain("set <host> <action> <true|false> [key=value ...]");
+    expect(outcome.stdout).toContain("USAGE mantrid client [OPTIONS] list|get|set|delete|stats");
+    expect(outcome.stdout).toContain("--url=<url>");
+    expect(outcome.stdout).toContain("--wait");
     // Plain text: no escape sequences, so it reads the same in a pipe.
     expect(outcome.stdout).not.toContain("\x1b");
   }
+  for (const argv of [
+    ["set", "--help"],
+    ["set", "-h"],
+    ["-h", "set"],
+    ["help", "set"],
+  ]) {
+    const outcome = await client(argv);
+    expect(outcome.code).toBe(0);
+    expect(outcome.stdout).toContain(
+      "USAGE mantrid client set [OPTIONS] <HOST> <ACTION> <SUBDOMAINS> [KEY=VALUE]",
+    );
+    expect(outcome.stdout).toContain("redirect_to=URL");
+  }
+});
+
+test("the help lists no option that does nothing", async () => {
+  const { stdout } = await client(["set", "--help"]);
+  expect(stdout).toContain("spin      [timeout=SECONDS]\n");
+  expect(stdout).not.toContain("check_interval");
 });
