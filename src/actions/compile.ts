@@ -8,10 +8,12 @@ import { EmptyAction } from "./empty.ts";
 import { ProxyAction } from "./proxy.ts";
 import { RedirectAction } from "./redirect.ts";
 import { SpinAction, type SpinRoom } from "./spin.ts";
-import { StaticAction } from "./static.ts";
+import { type BuiltinAnswers, StaticAction } from "./static.ts";
 
 export interface ActionContext {
   readonly pages: PageStore;
+  /** The `unknown` and `no-hosts` answers, shared with the router. */
+  readonly answers: BuiltinAnswers;
   readonly forward: Forwarder;
   /** Set once the router exists; spin needs the router and the router needs the table. */
   spin: SpinRoom | null;
@@ -59,8 +61,8 @@ function build(context: ActionContext, rule: Rule): Action {
     case "spin":
       return new SpinAction(context.spin!, rule.options.timeout);
     case "unknown":
-      return new StaticAction(context.pages.builtin("unknown"), "unknown");
+      return context.answers.unknown;
     case "no_hosts":
-      return new StaticAction(context.pages.builtin("no-hosts"), "no-hosts");
+      return context.answers.noHosts;
   }
 }

@@ -3,26 +3,18 @@
  * moves the count along when a spinning request lands on another rule.
  * Counters are looked up per request, so a rule with no traffic costs nothing.
  */
-
 import type { Exchange } from "../proxy/exchange.ts";
 import type { Entry, Protocol, RuleTable } from "../rules/table.ts";
-import type { PageStore } from "../static/pages.ts";
 import type { StatsBook } from "../stats/host-stats.ts";
 import type { Action } from "./action.ts";
-import { StaticAction } from "./static.ts";
+import type { BuiltinAnswers } from "./static.ts";
 
 export class Router {
-  private readonly unknown: Action;
-  private readonly noHosts: Action;
-
   constructor(
     private readonly table: RuleTable<Action>,
     private readonly stats: StatsBook,
-    pages: PageStore,
-  ) {
-    this.unknown = new StaticAction(pages.builtin("unknown"), "unknown");
-    this.noHosts = new StaticAction(pages.builtin("no-hosts"), "no-hosts");
-  }
+    private readonly answers: BuiltinAnswers,
+  ) {}
 
   /** The matching rule, or null (the `unknown` page, or `no-hosts` with no rules at all). */
   resolve(host: string, protocol: Protocol): Entry<Action> | null {
@@ -40,7 +32,8 @@ export class Router {
       if (stats) stats.open_requests++;
       exchange.stats = stats;
     }
-    const action = entry?.action ?? (this.table.size === 0 ? this.noHosts : this.unknown);
+    const action =
+      entry?.action ?? (this.table.size === 0 ? this.answers.noHosts : this.answers.unknown);
     action.run(exchange);
   }
 }

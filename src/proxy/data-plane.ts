@@ -3,11 +3,13 @@
  * listeners, the backend pool and the timeout sweep. A single process runs it
  * beside the management API; with `workers`, each worker runs one of its own.
  */
+
 import type { TCPSocketListener } from "bun";
 import type { Action } from "../actions/action.ts";
 import { type ActionContext, compileRule } from "../actions/compile.ts";
 import { Router } from "../actions/router.ts";
 import { SpinRoom } from "../actions/spin.ts";
+import { builtinAnswers } from "../actions/static.ts";
 import { HealthChecks } from "../backend/health-checks.ts";
 import { HealthUse } from "../backend/health-use.ts";
 import { sweepEjections } from "../backend/passive.ts";
@@ -32,6 +34,8 @@ export interface DataPlane {
   /** Bound ports, in the order of the configured addresses (useful with port 0). */
   readonly ports: { bind: number[]; internal: number[] };
   readonly listeners: TCPSocketListener<ClientConnection>[];
+  /** What is known of each backend address; an operator's drain or disable is set here. */
+  readonly backends: BackendStates;
   /** Client connections open now, lingering ones included. */
   readonly openConnections: number;
   /** Stops accepting, lets open requests finish within `graceSeconds`, closes the rest. */
@@ -54,10 +58,12 @@ export function startDataPlane(
     maxHeaders: config.maxHeaders,
   };
   const pages = new PageStore(config.staticDir);
+  const answers = builtinAnswers(pages);
   const pool = new BackendPool({ idleTimeout: config.idleTimeout, maxIdlePerBackend: 1024 });
   const states = new BackendStates();
   const context: ActionContext = {
     pages,
+    answers,
     built: new WeakMap(),
     forward: new Forwarder({
       pool,
@@ -71,12 +77,16 @@ export function startDataPlane(
     }),
     spin: null,
   };
+  // A drained or disabled backend keeps no idle connection: none may be reused.
+  states.onChange((state) => {
+    if (state.admin !== "enabled") pool.closeIdle(state.key);
+  });
   const checks = new HealthChecks(states);
   const table = new RuleTable<Action>(
     (_key, rule) => compileRule(context, rule),
     new HealthUse(checks),
   );
-  const router = new Router(table, stats, pages);
+  const router = new Router(table, stats, answers);
   context.spin = new SpinRoom(router, pages.builtin("timeout"), config.maxSpinning, (listener) =>
     table.onChange(listener),
   );
@@ -113,6 +123,7 @@ export function startDataPlane(
   return {
     table,
     listeners,
+    backends: states,
     get openConnections() {
       return connections.size;
     },

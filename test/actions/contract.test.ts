@@ -5,6 +5,7 @@
  * request) and answers it later; the answer says what `keepAlive` said, a HEAD
  * gets no body, and nothing is sent after the answer.
  */
+
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -13,6 +14,7 @@ import type { Action } from "../../src/actions/action.ts";
 import { type ActionContext, compileRule } from "../../src/actions/compile.ts";
 import { Router } from "../../src/actions/router.ts";
 import { SpinRoom } from "../../src/actions/spin.ts";
+import { builtinAnswers } from "../../src/actions/static.ts";
 import { BackendPool } from "../../src/backend/pool.ts";
 import { BackendStates } from "../../src/backend/state.ts";
 import { BackendWaits } from "../../src/backend/waits.ts";
@@ -31,10 +33,12 @@ const dir = await mkdtemp(join(tmpdir(), "mantrid-actions-"));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 const pages = new PageStore(dir);
+const answers = builtinAnswers(pages);
 const states = new BackendStates();
 const pool = new BackendPool({ idleTimeout: 60, maxIdlePerBackend: 8 });
 const context: ActionContext = {
   pages,
+  answers,
   built: new WeakMap(),
   forward: new Forwarder({
     pool,
@@ -48,7 +52,7 @@ const context: ActionContext = {
   spin: null,
 };
 const table = new RuleTable<Action>((_key, rule) => compileRule(context, rule));
-const router = new Router(table, new StatsBook(), pages);
+const router = new Router(table, new StatsBook(), answers);
 context.spin = new SpinRoom(router, pages.builtin("timeout"), 100, (listener) =>
   table.onChange(listener),
 );
