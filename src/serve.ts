@@ -4,6 +4,8 @@
  */
 import type { Action } from "./actions/action.ts";
 import { ruleCheck } from "./actions/compile.ts";
+import type { StoredAdmin } from "./backend/admin.ts";
+import { type BackendReport, reportAll } from "./backend/report.ts";
 import { formatAddress, isLoopback } from "./config/address.ts";
 import { type Config, ConfigError } from "./config/config.ts";
 import { log, setDebug } from "./log.ts";
@@ -64,8 +66,8 @@ async function serveLocked(config: Config, lock: StateLock): Promise<Running> {
   const save: Save = (changes, snapshot) => store.save(changes, snapshot);
   const traffic =
     config.workers > 1
-      ? await startWorkers(config, stats, save, loaded.hosts)
-      : startInProcess(config, stats, save, loaded.hosts);
+      ? await startWorkers(config, stats, save, loaded.hosts, loaded.backends)
+      : startInProcess(config, stats, save, loaded.hosts, loaded.backends);
   const { registry } = traffic;
   log.info(
     `loaded ${registry.size} rules from ${config.stateFile}${loaded.fresh ? " (new file)" : ""}`,
@@ -78,6 +80,7 @@ async function serveLocked(config: Config, lock: StateLock): Promise<Running> {
       stats,
       token: config.managementToken,
       refreshStats: traffic.refreshStats,
+      backends: traffic.backends,
     });
     management.push(...startManagement(app, config.bindManagement));
   } catch (error) {
@@ -119,12 +122,21 @@ interface Traffic {
   readonly ports: { bind: number[]; internal: number[] };
   readonly refreshStats?: () => Promise<void>;
   readonly openConnections?: () => number;
+  /** Backend addresses as requests see them (summed over the workers). */
+  backends(keys: string[]): Promise<Record<string, BackendReport>>;
   describe(): string[];
   stop(graceSeconds: number): Promise<void>;
 }
 
-function startInProcess(config: Config, stats: StatsBook, save: Save, rules: RuleSet): Traffic {
+function startInProcess(
+  config: Config,
+  stats: StatsBook,
+  save: Save,
+  rules: RuleSet,
+  backends: Record<string, StoredAdmin>,
+): Traffic {
   const plane = startDataPlane(config, stats, { reusePort: false });
+  const states = plane.backends;
   let registry: RuleRegistry<Action>;
   try {
     registry = new RuleRegistry<Action>(
@@ -134,6 +146,7 @@ function startInProcess(config: Config, stats: StatsBook, save: Save, rules: Rul
       rules,
       null,
       ruleCheck(config.staticDir),
+      { initial: backends, apply: (key, admin) => states.setAdmin(states.get(key), admin) },
     );
   } catch (error) {
     void plane.stop(0);
@@ -143,6 +156,7 @@ function startInProcess(config: Config, stats: StatsBook, save: Save, rules: Rul
     registry,
     ports: plane.ports,
     openConnections: () => plane.openConnections,
+    backends: async (keys) => reportAll(states, keys),
     describe: () =>
       plane.listeners.map((listener, i) => {
         const trust = i < config.bind.length ? "" : " (trusted: bind_internal)";
@@ -157,11 +171,16 @@ async function startWorkers(
   stats: StatsBook,
   save: Save,
   rules: RuleSet,
+  backends: Record<string, StoredAdmin>,
 ): Promise<Traffic> {
   // Port 0 must become one port that every worker shares.
   const shared = resolvePorts(config);
   const base = stats.toJSON();
-  const pool: WorkerPool = new WorkerPool(shared, () => registry.all());
+  const pool: WorkerPool = new WorkerPool(
+    shared,
+    () => registry.all(),
+    () => registry.backends.all(),
+  );
   const registry = new RuleRegistry<null>(
     new RuleTable(() => null),
     stats,
@@ -169,6 +188,8 @@ async function startWorkers(
     rules,
     (changes) => pool.publish(changes),
     ruleCheck(config.staticDir),
+    // Workers apply drains as they apply rules: through `publish`, and at their start.
+    { initial: backends },
   );
   const ports = await pool.start().catch(async (error) => {
     await pool.stop(0);
@@ -183,6 +204,7 @@ async function startWorkers(
         stats.set(host, sum(base[host], totals[host]));
       }
     },
+    backends: (keys) => pool.backends(keys),
     describe: () => [
       ...[...shared.bind, ...shared.bindInternal].map((address, i) => {
         const trust = i < shared.bind.length ? "" : " (trusted: bind_internal)";

@@ -114,6 +114,20 @@ export class BackendPool {
     }
   }
 
+  /** Closes the idle connections to one backend (drained or disabled); returns how many. */
+  closeIdle(key: string): number {
+    const list = this.idle.get(key);
+    if (list === undefined) return 0;
+    this.idle.delete(key);
+    let closed = 0;
+    for (const connection of list) {
+      if (connection.closed) continue;
+      connection.close();
+      closed++;
+    }
+    return closed;
+  }
+
   get idleCount(): number {
     let count = 0;
     for (const list of this.idle.values()) count += list.length;

@@ -90,7 +90,8 @@ export class BackendStates {
   setAdmin(state: BackendState, admin: AdminState): void {
     if (state.admin === admin) return;
     state.admin = admin;
-    log.info(`backend ${state.key} is ${admin === "enabled" ? "enabled" : admin}`);
+    const inFlight = admin === "enabled" ? "" : ` (${state.active} in flight)`;
+    log.info(`backend ${state.key} is ${admin}${inFlight}`);
     this.changed(state);
   }
 

@@ -1,5 +1,6 @@
 /** The client's subcommands, in the order the help lists them. */
 import type { StatsRecord } from "../stats/host-stats.ts";
+import { BACKEND_COMMANDS } from "./backends.ts";
 import { type ClientCommand, defineClientCommand, hostArg, hostPath } from "./context.ts";
 import { ruleTable, sortedEntries, statsTable } from "./format.ts";
 import { loadCommand } from "./load.ts";
@@ -52,6 +53,7 @@ export const COMMANDS: Record<string, ClientCommand> = {
       for (const line of statsTable(records)) print(line);
     },
   }),
+  ...BACKEND_COMMANDS,
   dump: defineClientCommand({
     description: "Print every rule as a JSON rule set, for load",
     args: {},

@@ -1,4 +1,7 @@
-/** The management API: rules and counters as JSON over HTTP, as the original Mantrid served them. */
+/**
+ * The management API: rules and counters as JSON over HTTP, as the original
+ * Mantrid served them, and the backends the rules name.
+ */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -7,6 +10,7 @@ import { log } from "../log.ts";
 import type { RuleRegistry } from "../rules/registry.ts";
 import type { StatsBook } from "../stats/host-stats.ts";
 import { requireToken } from "./auth.ts";
+import { type BackendReporter, backendHandler } from "./backend-routes.ts";
 import { jsonError, notFound } from "./errors.ts";
 import { limitHead } from "./head-limit.ts";
 import { hostnameHandler } from "./hostname-routes.ts";
@@ -25,6 +29,8 @@ export interface ManagementDeps {
   bodyLimit?: number;
   /** Brings `stats` up to date before it is read (workers keep their own counters). */
   refreshStats?: () => Promise<void>;
+  /** Backends as requests see them; without it every address shows up and idle. */
+  backends?: BackendReporter;
 }
 
 export function createManagementApp(deps: ManagementDeps): Hono {
@@ -54,5 +60,7 @@ export function createManagementApp(deps: ManagementDeps): Hono {
   const stats = statsHandler(deps.registry, deps.stats, deps.refreshStats);
   for (const path of ["/hostname", "/hostname/*"]) app.all(path, hostnames);
   for (const path of ["/stats", "/stats/*"]) app.all(path, stats);
+  const backends = backendHandler(deps.registry, deps.backends);
+  for (const path of ["/backend", "/backend/*"]) app.all(path, backends);
   return app;
 }

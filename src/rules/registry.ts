@@ -6,16 +6,20 @@
  * A rule that cannot work (a `static` page that does not exist) is refused
  * before anything changes.
  */
+import type { StoredAdmin } from "../backend/admin.ts";
+import type { AdminState } from "../backend/state.ts";
 import { log } from "../log.ts";
 import type { StatsBook, StatsRecord } from "../stats/host-stats.ts";
+import { AdminBook, type AdminChange, type BackendAdmin, NO_BACKEND_ADMIN } from "./admin-book.ts";
 import type { Problem, Rule, RuleEntries, RuleSet, RuleTriple } from "./schema.ts";
 import { toTriple, toTriples } from "./schema.ts";
 import type { RuleTable } from "./table.ts";
 
-/** The whole state a store keeps: every rule, and every host's counters. */
+/** The whole state a store keeps: every rule, every host's counters, drained and disabled backends. */
 export interface WholeState {
   hosts: RuleEntries;
   stats: Record<string, StatsRecord>;
+  backends: Record<string, StoredAdmin>;
 }
 
 /**
@@ -29,6 +33,7 @@ export type Change =
   | { kind: "set"; key: string; rule: Rule }
   | { kind: "delete"; key: string }
   | { kind: "replace"; rules: RuleSet }
+  | AdminChange
   | { kind: "none" };
 
 /**
@@ -63,6 +68,7 @@ export class RuleRegistry<A> {
   private latest: Map<string, Rule>;
   private queue: Waiting[] = [];
   private writing: Promise<void> | null = null;
+  private readonly admin: AdminBook;
 
   constructor(
     private readonly table: RuleTable<A>,
@@ -73,9 +79,12 @@ export class RuleRegistry<A> {
     private readonly publish: ((changes: readonly Change[]) => Promise<void>) | null = null,
     /** Refuses rules that cannot work; the stored rules are only warned about, so start-up goes on. */
     private readonly check: RuleCheck | null = null,
+    /** Drained and disabled backends: those stored, and where a change takes effect. */
+    admin: BackendAdmin = NO_BACKEND_ADMIN,
   ) {
     if (check !== null) warnUnworkable(initial, check);
     this.latest = new Map(initial);
+    this.admin = new AdminBook(admin);
     table.replaceAll(initial);
   }
 
@@ -98,6 +107,21 @@ export class RuleRegistry<A> {
 
   get size(): number {
     return this.latest.size;
+  }
+
+  /** Every rule, as the API answers (read them before the next change). */
+  entries(): IterableIterator<[string, Rule]> {
+    return this.latest.entries();
+  }
+
+  /** What an operator said of each backend address (`host:port`): `get` and `all`. */
+  get backends(): Pick<AdminBook, "get" | "all"> {
+    return this.admin;
+  }
+
+  /** Drains, disables or enables a backend address, durably, in every rule that names it. */
+  setBackend(key: string, admin: AdminState): Promise<void> {
+    return this.submit({ kind: "backend", key, admin });
   }
 
   /** Rejects with RuleRefused, changing nothing, when the check finds the rule cannot work. */
@@ -159,6 +183,8 @@ export class RuleRegistry<A> {
           this.latest = rules;
         };
       }
+      case "backend":
+        return this.admin.set(change.key, change.admin);
       case "none":
         return () => {};
     }
@@ -173,6 +199,7 @@ export class RuleRegistry<A> {
         await this.save(changes, () => ({
           hosts: rulesAfter(this.table, changes),
           stats: this.stats.toJSON(),
+          backends: this.admin.after(changes),
         }));
       } catch (error) {
         // Nothing of this batch is on disk: take back it and what came after, newest
@@ -199,6 +226,9 @@ export class RuleRegistry<A> {
         break;
       case "replace":
         this.table.replaceAll(change.rules);
+        break;
+      case "backend":
+        this.admin.commit(change);
         break;
       case "none":
         break;

@@ -4,12 +4,15 @@
  *
  *   {"set": host, "rule": [action, options, subdomains]} | {"delete": host}
  *   {"replace": {host: [...]}} | {"stats": {host: {...}}}
+ *   {"backend": "host:port", "admin": "enabled" | "draining" | "disabled"}
  *
  * A batch is one line, written by one append, so a crash can only damage the
  * last line: JSON never holds a raw newline and a lost page reads as zeros,
  * so the damage stays within it. A damaged line with anything after it is real
  * corruption, never a torn write.
  */
+import { isAdminState, parseBackendKey, type StoredAdmin } from "../backend/admin.ts";
+import type { AdminState } from "../backend/state.ts";
 import type { Change } from "../rules/registry.ts";
 import {
   type Parsed,
@@ -29,7 +32,8 @@ export type Entry =
   | { set: string; rule: RuleTriple }
   | { delete: string }
   | { replace: Record<string, RuleTriple> }
-  | { stats: Record<string, StatsRecord> };
+  | { stats: Record<string, StatsRecord> }
+  | { backend: string; admin: AdminState };
 
 /** The entries that record `changes`; `none` records nothing (counters are added apart). */
 export function toEntries(changes: readonly Change[]): Entry[] {
@@ -44,6 +48,9 @@ export function toEntries(changes: readonly Change[]): Entry[] {
         break;
       case "replace":
         entries.push({ replace: toTriples(change.rules) });
+        break;
+      case "backend":
+        entries.push({ backend: change.key, admin: change.admin });
         break;
       case "none":
         break;
@@ -111,6 +118,7 @@ function decodeLine(bytes: Buffer, start: number, end: number): unknown[] | null
 export interface ReplayTarget {
   hosts: RuleSet;
   stats: Record<string, Partial<StatsRecord>>;
+  backends: Record<string, StoredAdmin>;
 }
 
 /** Applies decoded batches in order, validating each rule as the snapshot's are. */
@@ -160,6 +168,12 @@ function applyEntry(
       return fail("stats must be an object");
     }
     target.stats = stats as Record<string, Partial<StatsRecord>>;
+  } else if ("backend" in record) {
+    const key = typeof record.backend === "string" ? parseBackendKey(record.backend) : null;
+    if (!key?.ok) return fail(`invalid backend address ${JSON.stringify(record.backend)}`);
+    if (!isAdminState(record.admin)) return fail(`invalid backend state for ${key.value}`);
+    if (record.admin === "enabled") delete target.backends[key.value];
+    else target.backends[key.value] = record.admin;
   } else {
     fail(`unknown change ${JSON.stringify(Object.keys(record))}`);
   }

@@ -1,10 +1,12 @@
 /**
  * The snapshot: state.json in the original format, plus `"log": "<generation>"`
- * naming the change log that continues it (`state.json.<generation>.log`).
- * Files without "log" (the original's, and older ones) load as before.
+ * naming the change log that continues it (`state.json.<generation>.log`), and
+ * `"backends": {"host:port": "draining" | "disabled"}` when an operator drained
+ * or disabled one. Files without them (the original's, and older ones) load as before.
  */
 import { readdir, readFile, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { parseStoredBackends, type StoredAdmin } from "../backend/admin.ts";
 import { scanObject, skipValue, skipWhitespace } from "../json/object-scan.ts";
 import type { WholeState } from "../rules/registry.ts";
 import { parseRuleSetJson } from "../rules/rule-set-json.ts";
@@ -15,6 +17,7 @@ import { StateFileError } from "./state-file.ts";
 export interface Snapshot {
   hosts: RuleSet;
   stats: Record<string, Partial<StatsRecord>>;
+  backends: Record<string, StoredAdmin>;
   fresh: boolean;
   /** The generation of the log that continues this snapshot, if any. */
   log: string | null;
@@ -46,14 +49,16 @@ export async function readSnapshot(path: string): Promise<Snapshot> {
     text = await readFile(path, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-      return { hosts: new Map(), stats: {}, fresh: true, log: null, bytes: 0 };
+      return { hosts: new Map(), stats: {}, backends: {}, fresh: true, log: null, bytes: 0 };
     }
     throw new StateFileError(`cannot read state file ${path}: ${(error as Error).message}`);
   }
   // The original wrote in place and could leave an empty file behind; it meant "no rules".
-  if (text.trim() === "") return { hosts: new Map(), stats: {}, fresh: false, log: null, bytes: 0 };
+  if (text.trim() === "") {
+    return { hosts: new Map(), stats: {}, backends: {}, fresh: false, log: null, bytes: 0 };
+  }
   const { fields, hosts: parsed } = readFast(text) ?? readSlow(text, path);
-  const { stats = {}, log = null } = fields;
+  const { stats = {}, log = null, backends = {} } = fields;
   if (log !== null && (typeof log !== "string" || !GENERATION.test(log))) {
     throw new StateFileError(`state file ${path} has an invalid "log": ${JSON.stringify(log)}`);
   }
@@ -64,11 +69,26 @@ export async function readSnapshot(path: string): Promise<Snapshot> {
         (parsed.problems.length > 1 ? ` (and ${parsed.problems.length - 1} more)` : ""),
     );
   }
+  const admin = parseStoredBackends(backends);
+  if (!admin.ok) {
+    const first = admin.problems[0]!;
+    throw new StateFileError(
+      `state file ${path} has an invalid backend state at backends/${first.path.join("/")}: ` +
+        first.message,
+    );
+  }
   const savedStats =
     typeof stats === "object" && stats !== null && !Array.isArray(stats)
       ? (stats as Record<string, Partial<StatsRecord>>)
       : {};
-  return { hosts: parsed.value, stats: savedStats, fresh: false, log, bytes: text.length };
+  return {
+    hosts: parsed.value,
+    stats: savedStats,
+    backends: admin.value,
+    fresh: false,
+    log,
+    bytes: text.length,
+  };
 }
 
 interface Fields {
@@ -127,7 +147,7 @@ export interface Serialized {
 /** Entries per slice (a few ms of work); between slices the event loop serves requests. */
 const SLICE = 5_000;
 
-/** `{"log":…,"hosts":…,"stats":…}` as UTF-8, built a slice at a time. */
+/** `{"log":…,"hosts":…,"stats":…,"backends":…}` as UTF-8, built a slice at a time. */
 export async function serializeSnapshot(
   document: WholeState,
   generation: string,
@@ -152,7 +172,10 @@ export async function serializeSnapshot(
     }
   }
   const counters = JSON.stringify(document.stats);
-  slices.push(Buffer.from(`${slice}},"stats":${counters}}`));
+  // Left out while every backend is enabled: such a file is exactly the original's format.
+  const admin = Object.keys(document.backends).length > 0;
+  const backends = admin ? `,"backends":${JSON.stringify(document.backends)}` : "";
+  slices.push(Buffer.from(`${slice}},"stats":${counters}${backends}}`));
   return {
     parts: slices,
     size: slices.reduce((sum, part) => sum + part.length, 0),

@@ -61,7 +61,7 @@ export async function openStateStore(
   options: StoreOptions = {},
 ): Promise<StateStore> {
   const snapshot = await readSnapshot(path);
-  const state = { hosts: snapshot.hosts, stats: snapshot.stats };
+  const state = { hosts: snapshot.hosts, stats: snapshot.stats, backends: snapshot.backends };
   let current: LogFile | null = null;
   let changes = 0;
   if (snapshot.log !== null) {
@@ -76,7 +76,12 @@ export async function openStateStore(
     for (const batch of opened.decoded.batches) changes += batch.length;
   }
   await removeLeftovers(path, snapshot.log);
-  const loaded: LoadedState = { hosts: state.hosts, stats: state.stats, fresh: snapshot.fresh };
+  const loaded: LoadedState = {
+    hosts: state.hosts,
+    stats: state.stats,
+    backends: state.backends,
+    fresh: snapshot.fresh,
+  };
   return new StateStore(path, options, loaded, current, {
     changes,
     rules: state.hosts.size,

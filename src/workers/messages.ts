@@ -1,4 +1,7 @@
 /** What the primary and its workers say to each other over IPC (JSON). */
+import type { StoredAdmin } from "../backend/admin.ts";
+import type { BackendReport } from "../backend/report.ts";
+import type { AdminState } from "../backend/state.ts";
 import type { Config } from "../config/config.ts";
 import type { RuleTriple } from "../rules/schema.ts";
 import type { StatsRecord } from "../stats/host-stats.ts";
@@ -6,19 +9,28 @@ import type { StatsRecord } from "../stats/host-stats.ts";
 export type WireChange =
   | { kind: "set"; key: string; rule: RuleTriple }
   | { kind: "delete"; key: string }
-  | { kind: "replace"; rules: Record<string, RuleTriple> };
+  | { kind: "replace"; rules: Record<string, RuleTriple> }
+  | { kind: "backend"; key: string; admin: AdminState };
 
 export type ToWorker =
-  | { type: "start"; config: Config; rules: Record<string, RuleTriple> }
+  | {
+      type: "start";
+      config: Config;
+      rules: Record<string, RuleTriple>;
+      /** Drained and disabled backends (none when absent). */
+      backends?: Record<string, StoredAdmin>;
+    }
   | { type: "changes"; id: number; changes: WireChange[] }
   | { type: "stats"; id: number }
+  | { type: "backends"; id: number; keys: string[] }
   | { type: "stop"; id: number; graceSeconds: number };
 
 export type FromWorker =
   | { type: "ready"; ports: { bind: number[]; internal: number[] } }
   | { type: "failed"; message: string }
   | { type: "applied"; id: number }
-  | { type: "stats"; id: number; stats: Record<string, StatsRecord> };
+  | { type: "stats"; id: number; stats: Record<string, StatsRecord> }
+  | { type: "backends"; id: number; backends: Record<string, BackendReport> };
 
 /** The environment variable that makes the executable a worker. */
 export const WORKER_ENV = "MANTRID_WORKER";

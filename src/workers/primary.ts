@@ -2,9 +2,13 @@
  * The primary of `workers = N`: spawns N copies of this executable as workers,
  * pushes every rule change to all of them (the API answers only once each live
  * worker has applied it), sums their counters, and restarts a worker that dies
- * while the others keep serving its share of the traffic.
+ * while the others keep serving its share of the traffic. Drains and disables
+ * of backends travel as changes too; `GET /backend/` asks every worker.
  */
 import type { Subprocess } from "bun";
+import type { StoredAdmin } from "../backend/admin.ts";
+import { type BackendReport, mergeReports, reportOf } from "../backend/report.ts";
+import { BackendState } from "../backend/state.ts";
 import type { Config } from "../config/config.ts";
 import { ConfigError } from "../config/config.ts";
 import { log } from "../log.ts";
@@ -22,6 +26,8 @@ interface Worker {
   waiting: Map<number, (message: FromWorker) => void>;
   /** The last counters it reported, kept when it dies so totals never go back. */
   lastStats: Record<string, StatsRecord>;
+  /** The backends as it last reported them, for when it does not answer in time. */
+  lastBackends: Record<string, BackendReport>;
 }
 
 const RESTART_DELAY_MS = 200;
@@ -33,10 +39,14 @@ export class WorkerPool {
   private stopping = false;
   /** Counters of workers that have died: part of the totals for good. */
   private readonly fallen = new Map<string, StatsRecord>();
+  /** Backend requests and failures counted by workers that have died. */
+  private readonly fallenBackends = new Map<string, { requests: number; failures: number }>();
 
   constructor(
     private readonly config: Config,
     private readonly rules: () => Record<string, RuleTriple>,
+    /** Drained and disabled backends, for each worker that starts. */
+    private readonly backendAdmin: () => Record<string, StoredAdmin> = () => ({}),
   ) {
     this.workers = Array.from({ length: config.workers }, () => null);
   }
@@ -78,6 +88,36 @@ export class WorkerPool {
     const total = new Map(this.fallen);
     for (const reply of replies) addStats(total, reply, true);
     return Object.fromEntries(total);
+  }
+
+  /**
+   * Each backend address as the live workers see it, merged (see
+   * `mergeReports`), with the requests and failures of workers that died.
+   */
+  async backends(keys: string[]): Promise<Record<string, BackendReport>> {
+    const replies = await Promise.all(
+      this.live().map((worker) =>
+        Promise.race([
+          this.ask(worker, (id) => ({ type: "backends", id, keys })).then((reply) => {
+            if (reply.type === "backends") worker.lastBackends = reply.backends;
+            return worker.lastBackends;
+          }),
+          Bun.sleep(STATS_WAIT_MS).then(() => worker.lastBackends),
+        ]),
+      ),
+    );
+    const merged: Record<string, BackendReport> = {};
+    for (const key of keys) {
+      const seen = replies.flatMap((reply) => (reply[key] ? [reply[key]] : []));
+      const report = mergeReports(seen) ?? reportOf(new BackendState(key));
+      const fallen = this.fallenBackends.get(key);
+      if (fallen !== undefined) {
+        report.requests += fallen.requests;
+        report.failures += fallen.failures;
+      }
+      merged[key] = report;
+    }
+    return merged;
   }
 
   /** Lets each worker finish its requests, collects its last counters, then lets it go. */
@@ -130,6 +170,7 @@ export class WorkerPool {
       ready: false,
       waiting: new Map(),
       lastStats: {},
+      lastBackends: {},
       process: Bun.spawn(selfCommand(), {
         env: { ...process.env, [WORKER_ENV]: "1" },
         stdin: "ignore",
@@ -157,6 +198,7 @@ export class WorkerPool {
       type: "start",
       config: this.config,
       rules: this.rules(),
+      backends: this.backendAdmin(),
     } satisfies ToWorker);
     log.info(`worker ${index + 1} started (pid ${worker.process.pid})`);
     return promise;
@@ -171,6 +213,13 @@ export class WorkerPool {
     const wasReady = worker.ready || this.stopping;
     worker.ready = false;
     addStats(this.fallen, worker.lastStats, false);
+    for (const [key, report] of Object.entries(worker.lastBackends)) {
+      const sum = this.fallenBackends.get(key) ?? { requests: 0, failures: 0 };
+      sum.requests += report.requests;
+      sum.failures += report.failures;
+      this.fallenBackends.set(key, sum);
+    }
+    worker.lastBackends = {};
     // Nothing more will come from it: whoever waits on it waits no longer.
     for (const answer of worker.waiting.values()) answer({ type: "applied", id: 0 });
     worker.waiting.clear();
@@ -199,6 +248,8 @@ export function toWire(change: Change): WireChange[] {
       return [{ kind: "set", key: change.key, rule: toTriple(change.rule) }];
     case "delete":
       return [{ kind: "delete", key: change.key }];
+    case "backend":
+      return [{ kind: "backend", key: change.key, admin: change.admin }];
     case "replace":
       return [
         {

@@ -3,6 +3,8 @@
  * its rules pushed by the primary, which owns the state file and the API.
  * A worker whose primary goes away exits, so a killed primary leaves no orphans.
  */
+import { reportAll } from "../backend/report.ts";
+import type { BackendStates } from "../backend/state.ts";
 import { ConfigError } from "../config/config.ts";
 import { log, setDebug } from "../log.ts";
 import { type DataPlane, startDataPlane } from "../proxy/data-plane.ts";
@@ -26,6 +28,10 @@ export function runWorker(): Promise<number> {
         try {
           setDebug(message.config.debug);
           plane = startDataPlane(message.config, stats, { reusePort: true });
+          const states = plane.backends;
+          for (const [key, admin] of Object.entries(message.backends ?? {})) {
+            states.setAdmin(states.get(key), admin);
+          }
           const parsed = parseRuleSet(message.rules);
           if (parsed.ok) plane.table.replaceAll(parsed.value);
           await dropPrivileges(message.config);
@@ -39,11 +45,20 @@ export function runWorker(): Promise<number> {
         }
         return;
       case "changes":
-        if (plane) for (const change of message.changes) applyChange(plane.table, change);
+        if (plane) {
+          for (const change of message.changes) applyChange(plane.table, change, plane.backends);
+        }
         send({ type: "applied", id: message.id });
         return;
       case "stats":
         send({ type: "stats", id: message.id, stats: stats.toJSON() });
+        return;
+      case "backends":
+        send({
+          type: "backends",
+          id: message.id,
+          backends: plane ? reportAll(plane.backends, message.keys) : {},
+        });
         return;
       case "stop":
         await plane?.stop(message.graceSeconds);
@@ -55,8 +70,15 @@ export function runWorker(): Promise<number> {
   return promise;
 }
 
-/** One change from the primary, applied to the worker's table; a rule that does not parse changes nothing. */
-export function applyChange<A>(table: RuleTable<A>, change: WireChange): void {
+/**
+ * One change from the primary, applied to the worker's table (or, for a
+ * drain, to its backend states); a rule that does not parse changes nothing.
+ */
+export function applyChange<A>(
+  table: RuleTable<A>,
+  change: WireChange,
+  states?: BackendStates,
+): void {
   switch (change.kind) {
     case "set": {
       const parsed = parseRule(change.rule);
@@ -72,5 +94,8 @@ export function applyChange<A>(table: RuleTable<A>, change: WireChange): void {
       if (parsed.ok) table.replaceAll(parsed.value);
       return;
     }
+    case "backend":
+      states?.setAdmin(states.get(change.key), change.admin);
+      return;
   }
 }

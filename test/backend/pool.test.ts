@@ -57,3 +57,21 @@ test("the sweep closes connections idle past idle_timeout", async () => {
   expect(closedByPool).toBe(before + 1);
   expect(pool.idleCount).toBe(0);
 });
+
+test("closeIdle closes one backend's idle connections and leaves the others", async () => {
+  const pool = new BackendPool({ idleTimeout: 60, maxIdlePerBackend: 8 });
+  const key = `127.0.0.1:${server.port}`;
+  const [a, b] = [await open(pool), await open(pool)];
+  const other = await pool.connect("127.0.0.1", server.port, "other:1");
+  if (!(other instanceof BackendConnection)) throw new Error(other.error);
+  pool.give(a!);
+  pool.give(b!);
+  pool.give(other);
+  const closed = [0, 1].map(() => new Promise<void>((resolve) => closes.push(resolve)));
+  expect(pool.closeIdle(key)).toBe(2);
+  await Promise.all(closed);
+  expect(pool.take(key)).toBeNull();
+  expect(pool.idleCount).toBe(1);
+  expect(pool.closeIdle(key)).toBe(0);
+  other.close();
+});

@@ -278,3 +278,71 @@ describe("max_conns", () => {
     slow.stop(true);
   });
 });
+
+describe("health checkers follow the rules", () => {
+  /** Backends that count the health checks they receive. */
+  function checkedBackends(count: number) {
+    const checks: number[] = new Array(count).fill(0);
+    const listeners = checks.map((_, i) =>
+      Bun.listen({
+        hostname: "127.0.0.1",
+        port: 0,
+        socket: {
+          data(socket, data) {
+            if (data.includes("mantrid-health-check")) checks[i]!++;
+            socket.end("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+          },
+        },
+      }),
+    );
+    return { checks, listeners, stop: () => listeners.forEach((l) => l.stop(true)) };
+  }
+
+  test("10,000 rules sharing 20 backends run 20 checkers", async () => {
+    const backends = checkedBackends(20);
+    const health = { path: "/health", interval: 0.05, timeout: 1 };
+    const rules: Record<string, unknown> = {};
+    for (let i = 0; i < 10_000; i++) {
+      const two = [i % 20, (i + 1) % 20].map((n) => `127.0.0.1:${backends.listeners[n]!.port}`);
+      rules[`h${i}.test`] = ["proxy", { backends: two, health }, false];
+    }
+    const response = await fetch(`${mantrid.url}/hostname/`, {
+      method: "PUT",
+      body: JSON.stringify(rules),
+    });
+    expect(response.status).toBe(200);
+    await waitFor(() => backends.checks.every((n) => n >= 3), "three checks at each backend");
+    // One checker per backend: far from the hundreds that one per rule would send.
+    expect(Math.max(...backends.checks)).toBeLessThan(20);
+    await fetch(`${mantrid.url}/hostname/`, { method: "PUT", body: "{}" });
+    backends.stop();
+  });
+
+  test("the checker stops when the last rule naming its backend is deleted", async () => {
+    const backends = checkedBackends(1);
+    const health = { path: "/health", interval: 0.05, timeout: 1 };
+    const rule = [
+      "proxy",
+      { backends: [`127.0.0.1:${backends.listeners[0]!.port}`], health },
+      false,
+    ];
+    await mantrid.set("c1.test", rule);
+    await mantrid.set("c2.test", rule);
+    await fetch(`${mantrid.url}/hostname/c1.test/`, { method: "DELETE" });
+    const before = backends.checks[0]!;
+    await waitFor(() => backends.checks[0]! > before + 2, "checks while one rule remains");
+    await fetch(`${mantrid.url}/hostname/c2.test/`, { method: "DELETE" });
+    // A check already under way may still land; after it, none.
+    const settled = backends.checks[0]! + 1;
+    const stillChecked = await waitFor(
+      () => backends.checks[0]! > settled,
+      "a check after the delete",
+      500,
+    ).then(
+      () => true,
+      () => false,
+    );
+    expect(stillChecked).toBe(false);
+    backends.stop();
+  });
+});

@@ -40,6 +40,7 @@ describe("loading the snapshot", () => {
     expect(await readSnapshot(file)).toEqual({
       hosts: new Map(),
       stats: {},
+      backends: {},
       fresh: true,
       log: null,
       bytes: 0,

@@ -48,7 +48,7 @@ function writer(store: StateStore) {
     async save(...changes: Change[]): Promise<void> {
       await store.save(changes, () => {
         const hosts = apply(new Map(rules), changes);
-        return { hosts, stats: structuredClone(stats) as never };
+        return { hosts, stats: structuredClone(stats) as never, backends: {} };
       });
       apply(rules, changes);
     },
@@ -67,7 +67,7 @@ const logOf = async () => `${file}.${JSON.parse(await readFile(file, "utf8")).lo
 
 test("set, delete and replace survive a reopen; appended to, until a replaced set makes a new snapshot", async () => {
   const store = await open();
-  expect(store.loaded).toEqual({ hosts: new Map(), stats: {}, fresh: true });
+  expect(store.loaded).toEqual({ hosts: new Map(), stats: {}, backends: {}, fresh: true });
   const w = writer(store);
   await w.save(set("a.test", 201));
   const snapshot = await readFile(file, "utf8");

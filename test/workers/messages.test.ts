@@ -1,5 +1,6 @@
 // What the primary sends must give each worker the rules the primary holds, after the trip through JSON.
 import { expect, test } from "bun:test";
+import { BackendStates } from "../../src/backend/state.ts";
 import type { Change } from "../../src/rules/registry.ts";
 import {
   parseRule,
@@ -66,4 +67,19 @@ test("a whole new set arrives whole", () => {
   ]);
   expect(Object.keys(worker).sort()).toEqual(Object.keys(TRIPLES).sort());
   expect(worker).toEqual(primary);
+});
+
+test("a drain travels to the worker's backend states", () => {
+  const states = new BackendStates();
+  const message: ToWorker = {
+    type: "changes",
+    id: 1,
+    changes: toWire({ kind: "backend", key: "[::1]:9000", admin: "draining" }),
+  };
+  const received = JSON.parse(JSON.stringify(message)) as ToWorker;
+  if (received.type !== "changes") throw new Error("not a change message");
+  const table = new RuleTable<Rule>((_key, r) => r);
+  for (const change of received.changes) applyChange(table, change, states);
+  expect(states.get("[::1]:9000")).toMatchObject({ admin: "draining", usable: false });
+  expect(table.size).toBe(0);
 });
