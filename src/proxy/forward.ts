@@ -108,8 +108,7 @@ export class Forward implements BackendUser, ConnectListener, ExchangeListener {
     if (state === AWAITING_HEAD && !this.relay.awaitingHead) {
       this.exchange.clearDeadline();
       this.state = STREAMING;
-      const statuses = this.plan.passive?.statuses;
-      if (statuses !== undefined && statuses.includes(this.relay.status)) {
+      if (this.plan.passive?.statuses?.includes(this.relay.status)) {
         this.connector.failedOn(this.member!);
       }
     }

@@ -295,7 +295,13 @@ describe("health checkers follow the rules", () => {
         },
       }),
     );
-    return { checks, listeners, stop: () => listeners.forEach((l) => l.stop(true)) };
+    return {
+      checks,
+      listeners,
+      stop: () => {
+        for (const listener of listeners) listener.stop(true);
+      },
+    };
   }
 
   test("10,000 rules sharing 20 backends run 20 checkers", async () => {
