@@ -1,22 +1,14 @@
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { type Level, log, setDebug, setLogLevel } from "../src/log.ts";
+import { stderrOf } from "./support/stderr.ts";
 
 const LEVELS: Level[] = ["debug", "info", "warn", "error"];
 
-/** Runs `action` with stderr caught; returns the lines written. */
+/** The lines `action` writes to stderr. */
 function linesOf(action: () => void): string[] {
-  const write = process.stderr.write;
-  let written = "";
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    written += String(chunk);
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    action();
-  } finally {
-    process.stderr.write = write;
-  }
-  return written.split("\n").filter((line) => line !== "");
+  return stderrOf(action)
+    .split("\n")
+    .filter((line) => line !== "");
 }
 
 /** The levels written now, found by writing one line at each. */

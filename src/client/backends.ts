@@ -120,25 +120,20 @@ export const BACKEND_COMMANDS: Record<string, ClientCommand> = {
       await backends(context, { address: args.address });
     },
   }),
-  drain: defineClientCommand({
-    description: "Send a backend no new requests; those in flight finish",
-    args: { address: ADDRESS },
-    async run(args, context) {
-      await drain(context, { address: args.address });
-    },
-  }),
-  disable: defineClientCommand({
-    description: "Take a backend out of service",
-    args: { address: ADDRESS },
-    async run(args, context) {
-      await disable(context, { address: args.address });
-    },
-  }),
-  enable: defineClientCommand({
-    description: "Send a drained or disabled backend requests again",
-    args: { address: ADDRESS },
-    async run(args, context) {
-      await enable(context, { address: args.address });
-    },
-  }),
+  drain: adminCommand("Send a backend no new requests; those in flight finish", drain),
+  disable: adminCommand("Take a backend out of service", disable),
+  enable: adminCommand("Send a drained or disabled backend requests again", enable),
 };
+
+function adminCommand(
+  description: string,
+  run: (context: CommandContext, args: { address: string }) => Promise<number>,
+): ClientCommand {
+  return defineClientCommand({
+    description,
+    args: { address: ADDRESS },
+    async run(args, context) {
+      await run(context, { address: args.address });
+    },
+  });
+}

@@ -73,9 +73,15 @@ function run(members: Member[], plan: Partial<ConnectPlan> = {}): Run {
     },
   );
   const policy = inOrder(members.length);
-  connector.start(exchange, {
+  connector.start(exchange, planOf(members, { policy, ...plan }));
+  return { exchange, outcome: outcome.promise, policy, connector };
+}
+
+/** A plan over `members` with one attempt, no delay, `fail` when all are down. */
+function planOf(members: Member[], plan: Partial<ConnectPlan> = {}): ConnectPlan {
+  return {
     members,
-    policy,
+    policy: inOrder(members.length),
     attempts: 1,
     delay: 0,
     queueTimeout: 10,
@@ -85,8 +91,7 @@ function run(members: Member[], plan: Partial<ConnectPlan> = {}): Run {
     passive: null,
     hasBackups: members.some((m) => m.backup),
     ...plan,
-  });
-  return { exchange, outcome: outcome.promise, policy, connector };
+  };
 }
 
 /** Closes the idle connections to the listener, so the next request must connect. */
@@ -144,18 +149,7 @@ describe("attempts and rounds", () => {
       { connected: (c) => results.push(c), failed: () => {} },
     );
     const exchange = new FakeExchange("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n");
-    connector.start(exchange, {
-      members: [member(listener.port)],
-      policy: inOrder(1),
-      attempts: 1,
-      delay: 0,
-      queueTimeout: 10,
-      whenAllDown: "fail",
-      spinTimeout: 120,
-      hashKey: () => "",
-      passive: null,
-      hasBackups: false,
-    });
+    connector.start(exchange, planOf([member(listener.port)]));
     expect(results).toEqual([opened]);
     expect(exchange.deadline).toBeNull();
     connector.retryFresh();

@@ -10,6 +10,7 @@ import { RuleTable } from "../../src/rules/table.ts";
 import { type FromWorker, type ToWorker, WORKER_ENV } from "../../src/workers/messages.ts";
 import { applyChange } from "../../src/workers/worker.ts";
 import { SRC } from "../support/script.ts";
+import { stderrOf } from "../support/stderr.ts";
 import { connect, parseResponses } from "../support/wire.ts";
 
 describe("applyChange", () => {
@@ -23,22 +24,6 @@ describe("applyChange", () => {
     return made;
   };
   const contents = (rules: RuleTable<Rule>) => toTriples(rules.frozen());
-
-  /** Runs `action` with stderr caught; returns what was written. */
-  function stderrOf(action: () => void): string {
-    const write = process.stderr.write;
-    let written = "";
-    process.stderr.write = ((chunk: string | Uint8Array) => {
-      written += String(chunk);
-      return true;
-    }) as typeof process.stderr.write;
-    try {
-      action();
-    } finally {
-      process.stderr.write = write;
-    }
-    return written;
-  }
 
   test("set adds or replaces one rule, prefixed keys included", () => {
     const rules = table({ "a.test": ["empty", { code: 201 }, false] });
