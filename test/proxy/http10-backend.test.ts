@@ -32,7 +32,8 @@ async function startPythonServer(): Promise<number> {
   let printed = "";
   for await (const chunk of python.stdout) {
     printed += decoder.decode(chunk, { stream: true });
-    const match = /port (\d+)/.exec(printed);
+    // Only a whole line: a read may end in the middle of the number.
+    const match = /port (\d+) \(/.exec(printed);
     if (match) return Number(match[1]);
   }
   throw new Error(`python3 -m http.server did not start: ${printed}`);
