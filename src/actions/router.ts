@@ -32,6 +32,7 @@ export class Router {
       if (stats) stats.open_requests++;
       exchange.stats = stats;
     }
+    exchange.ruleKey = entry === null ? null : entry.key;
     const action =
       entry?.action ?? (this.table.size === 0 ? this.answers.noHosts : this.answers.unknown);
     action.run(exchange);

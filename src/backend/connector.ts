@@ -99,6 +99,11 @@ export class Connector implements PickRequest, Waiter {
     this.next(false);
   }
 
+  /** Attempts made for this request so far. */
+  get attempts(): number {
+    return this.attempt;
+  }
+
   hashKey(): string {
     return this.plan.hashKey(this.exchange);
   }

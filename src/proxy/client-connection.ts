@@ -25,6 +25,7 @@ import { errorReason, errorStatus, NEED_MORE, parseRequestHead } from "../http/r
 import { errorResponse } from "../http/response-writer.ts";
 import { log } from "../log.ts";
 import { authorityHost, canonicalHost } from "../rules/host.ts";
+import type { RequestObserver } from "../stats/request-end.ts";
 import { plainAddress } from "./client-address.ts";
 import { clock } from "./clock.ts";
 import type { BodySink } from "./exchange.ts";
@@ -93,6 +94,10 @@ export class ClientConnection implements ClientSide {
     return this.context.internal;
   }
 
+  get observer(): RequestObserver | null {
+    return this.context.observer;
+  }
+
   get closed(): boolean {
     return this.phase === CLOSED;
   }
@@ -124,8 +129,7 @@ export class ClientConnection implements ClientSide {
   onData(chunk: Buffer): void {
     this.lastActiveAt = clock.now;
     if (this.phase === UPGRADED) {
-      const stats = this.current!.stats;
-      if (stats) stats.bytes_received += chunk.length;
+      this.current!.received(chunk.length);
       if (!this.upgradeSink!(chunk)) this.pauseReading();
       return;
     }
@@ -331,8 +335,7 @@ export class ClientConnection implements ClientSide {
       return this.reject(400, "Host does not match the authority of the request target");
     }
     this.context.router.dispatch(transaction);
-    const stats = transaction.stats;
-    if (stats) stats.bytes_received += headLength;
+    transaction.received(headLength);
   }
 
   /** Moves request body bytes from `input` to whoever takes them. False: stop stepping for now. */
@@ -344,8 +347,7 @@ export class ClientConnection implements ClientSide {
       return false;
     }
     this.input = taken === input.length ? null : input.subarray(taken);
-    const stats = this.current!.stats;
-    if (stats) stats.bytes_received += taken;
+    this.current!.received(taken);
     return true;
   }
 
@@ -447,8 +449,7 @@ export class ClientConnection implements ClientSide {
 
   private write(bytes: Uint8Array, transient = false): boolean {
     this.answered = true;
-    const stats = this.current?.stats;
-    if (stats) stats.bytes_sent += bytes.length;
+    this.current?.sent(bytes.length);
     return this.out.write(bytes, transient);
   }
 
@@ -485,8 +486,7 @@ export class ClientConnection implements ClientSide {
     const length = input === null ? 0 : this.body.takeWhole(input, max);
     if (length === 0) return null;
     this.input = input!.length === length ? null : input!.subarray(length);
-    const stats = this.current!.stats;
-    if (stats) stats.bytes_received += length;
+    this.current!.received(length);
     return input!.subarray(0, length);
   }
 

@@ -101,6 +101,7 @@ export function startDataPlane(
     maxConnections: config.maxConnections,
     spares: new Spares(),
     timeouts,
+    observer: null,
   };
   const internal: ListenerContext = { ...external, internal: true };
   const listeners: TCPSocketListener<ClientConnection>[] = [];

@@ -3,6 +3,7 @@
  * the ways to answer it. A `Transaction` implements it; actions never see the
  * connection behind it.
  */
+import type { BackendState } from "../backend/state.ts";
 import type { RequestHead } from "../http/request-head.ts";
 import type { Protocol } from "../rules/table.ts";
 import type { HostStats } from "../stats/host-stats.ts";
@@ -38,6 +39,8 @@ export interface Exchange {
   readonly isHeadRequest: boolean;
   /** The counters of the rule that matched, or null (unknown host, no rules). */
   stats: HostStats | null;
+  /** The key of the rule that matched, or null. */
+  ruleKey: string | null;
   /** Whether the client has gone away (a held request then has no one to answer). */
   readonly closed: boolean;
 
@@ -48,6 +51,12 @@ export interface Exchange {
   clearDeadline(): void;
   /** The `X-Forwarded-*` lines this request carries to a backend (kept per client). */
   forwardingLines(): string;
+
+  /**
+   * What a backend answered: its final status, the backend, the attempts it
+   * took and the milliseconds to its response head (for metrics and the log).
+   */
+  noteResponse(status: number, backend: BackendState, attempts: number, headMs: number): void;
 
   /** Sends a whole response; the request's body, if any, is read and dropped. */
   respond(response: Uint8Array): void;

@@ -31,6 +31,8 @@ export class Forward implements BackendUser, ConnectListener, ExchangeListener {
   /** The member the request went to, counted in its `active` until the request ends. */
   private member: Member | null = null;
   private state = DONE;
+  /** When the request head left for the backend (performance.now()). */
+  private sentAt = 0;
   private backend: BackendConnection | null = null;
   private bodySent = false;
   private readonly relay: relay.Relay;
@@ -87,6 +89,7 @@ export class Forward implements BackendUser, ConnectListener, ExchangeListener {
       true,
     );
     exchange.setDeadline(this.owner.settings.backendTimeout, this.onTimedOut);
+    this.sentAt = performance.now();
     // Streaming a finished body only lets the client connection read on.
     if (body !== null || !exchange.bodyDone) exchange.streamBody(this.sink);
   }
@@ -106,11 +109,18 @@ export class Forward implements BackendUser, ConnectListener, ExchangeListener {
     if (state !== AWAITING_HEAD && state !== STREAMING) return;
     const step = this.relay.receive(chunk, this.exchange);
     if (state === AWAITING_HEAD && !this.relay.awaitingHead) {
-      this.exchange.clearDeadline();
+      const exchange = this.exchange;
+      exchange.clearDeadline();
       this.state = STREAMING;
-      if (this.plan.passive?.statuses?.includes(this.relay.status)) {
-        this.connector.failedOn(this.member!);
-      }
+      const member = this.member!;
+      const status = this.relay.status;
+      exchange.noteResponse(
+        status,
+        member.state,
+        this.connector.attempts,
+        performance.now() - this.sentAt,
+      );
+      if (this.plan.passive?.statuses?.includes(status)) this.connector.failedOn(member);
     }
     switch (step) {
       case relay.CLIENT_FULL:

@@ -1,5 +1,6 @@
 /** What every connection of a listener shares: routing, limits, deadlines, spares. */
 import type { HeadLimits } from "../http/limits.ts";
+import type { RequestObserver } from "../stats/request-end.ts";
 import type { Exchange } from "./exchange.ts";
 import type { Spares } from "./spares.ts";
 
@@ -30,6 +31,8 @@ export interface ListenerContext {
   readonly maxConnections: number;
   readonly spares: Spares;
   readonly timeouts: ConnectionTimeouts;
+  /** Told of each request as it ends, or null. */
+  readonly observer: RequestObserver | null;
 }
 
 /** How long each phase of a client connection may wait, in milliseconds. */

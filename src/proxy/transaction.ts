@@ -9,16 +9,21 @@
  * overlap), and gives it back to the spares when idle, so a request allocates
  * no record of its own.
  */
+
+import type { BackendState } from "../backend/state.ts";
 import { RequestHead } from "../http/request-head.ts";
 import { METHOD_HEAD } from "../http/request-line.ts";
 import type { Protocol } from "../rules/table.ts";
 import type { HostStats } from "../stats/host-stats.ts";
+import type { RequestEnd, RequestObserver } from "../stats/request-end.ts";
 import { clock } from "./clock.ts";
 import type { BodySink, Exchange, ExchangeListener } from "./exchange.ts";
 import { forwardedForOf, forwardingLines } from "./forward-head.ts";
 
 /** What a transaction needs of its client connection. */
 export interface ClientSide {
+  /** Told of each request as it ends (metrics, rates, the access log), or null. */
+  readonly observer: RequestObserver | null;
   readonly internal: boolean;
   readonly clientAddress: string;
   readonly keepAlive: boolean;
@@ -40,13 +45,28 @@ export interface ClientSide {
 
 const NO_BYTES = Buffer.alloc(0);
 
-export class Transaction implements Exchange {
+export class Transaction implements Exchange, RequestEnd {
   readonly head = new RequestHead();
   headBytes: Buffer = NO_BYTES;
   host = "";
   protocol: Protocol = "http";
   isHeadRequest = false;
   stats: HostStats | null = null;
+  ruleKey: string | null = null;
+  // What the request came to, for RequestEnd.
+  startedAt = 0;
+  endedAt = 0;
+  status = 0;
+  completed = false;
+  bytesIn = 0;
+  bytesOut = 0;
+  backend: BackendState | null = null;
+  attempts = 0;
+  headMs = -1;
+  heldMs = 0;
+  private heldSince = 0;
+  /** The request has been counted out (a new transaction has no request yet). */
+  private ended = true;
   /** When the deadline falls (0: none); the connection's sweep fires it. */
   deadlineAt = 0;
   private onDeadline: (() => void) | null = null;
@@ -63,6 +83,16 @@ export class Transaction implements Exchange {
     this.host = host;
     this.protocol = protocol;
     this.isHeadRequest = this.head.methodId === METHOD_HEAD;
+    this.ruleKey = null;
+    this.status = 0;
+    this.bytesIn = 0;
+    this.bytesOut = 0;
+    this.backend = null;
+    this.attempts = 0;
+    this.headMs = -1;
+    this.heldMs = 0;
+    this.ended = false;
+    if (client.observer !== null) this.startedAt = performance.now();
   }
 
   /** The request is over: its listener and deadline go. */
@@ -102,13 +132,45 @@ export class Transaction implements Exchange {
     then?.();
   }
 
-  /** The request leaves the open count; `completed` when its whole response was sent. */
+  /**
+   * The request ends, once: it leaves the open count (`completed` when its
+   * whole response was sent) and the observer hears of it.
+   */
   countEnd(completed: boolean): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.completed = completed;
     const stats = this.stats;
-    if (stats === null) return;
-    stats.open_requests--;
-    if (completed) stats.completed_requests++;
+    if (stats !== null) {
+      stats.open_requests--;
+      if (completed) stats.completed_requests++;
+    }
+    const observer = this.client.observer;
+    if (observer !== null) {
+      this.endedAt = performance.now();
+      observer.requestEnded(this);
+    }
     this.stats = null;
+  }
+
+  /** Request bytes from the client, counted for the request and its rule. */
+  received(bytes: number): void {
+    this.bytesIn += bytes;
+    if (this.stats !== null) this.stats.bytes_received += bytes;
+  }
+
+  /** Response bytes to the client. */
+  sent(bytes: number): void {
+    this.bytesOut += bytes;
+    if (this.stats !== null) this.stats.bytes_sent += bytes;
+  }
+
+  get method(): string {
+    return this.head.method;
+  }
+
+  target(): string {
+    return this.head.target(this.headBytes);
   }
 
   // --- Exchange ---------------------------------------------------------------
@@ -171,14 +233,28 @@ export class Transaction implements Exchange {
   respond(response: Uint8Array): void {
     this.listener = null;
     this.clearDeadline();
+    // "HTTP/1.1 NNN": the status, for those who count answers.
+    this.status = (response[9]! - 48) * 100 + (response[10]! - 48) * 10 + (response[11]! - 48);
     this.client.respond(response);
   }
 
+  noteResponse(status: number, backend: BackendState, attempts: number, headMs: number): void {
+    this.status = status;
+    this.backend = backend;
+    this.attempts = attempts;
+    this.headMs = headMs;
+  }
+
   hold(): void {
+    if (this.client.observer !== null) this.heldSince = performance.now();
     this.client.hold();
   }
 
   release(): void {
+    if (this.heldSince !== 0) {
+      this.heldMs += performance.now() - this.heldSince;
+      this.heldSince = 0;
+    }
     this.client.release();
   }
 

@@ -18,6 +18,7 @@ function fakeClient(overrides: Partial<ClientSide> = {}): ClientSide & { calls: 
     };
   return {
     calls,
+    observer: null,
     internal: false,
     clientAddress: "192.0.2.1",
     keepAlive: true,
@@ -134,11 +135,44 @@ test("countEnd moves a request out of the open count once, completed or not", ()
   transaction.countEnd(true);
   expect(stats.open_requests).toBe(0);
   expect(stats.completed_requests).toBe(1);
+  // The next request on the connection.
+  transaction.begin(fakeClient(), transaction.headBytes, "a.test", "http");
   stats.open_requests = 1;
   transaction.stats = stats;
   transaction.countEnd(false);
   expect(stats.open_requests).toBe(0);
   expect(stats.completed_requests).toBe(1);
+});
+
+test("the observer hears each request once, with its status, bytes and time", () => {
+  const heard: { status: number; bytesIn: number; bytesOut: number; ms: number; target: string }[] =
+    [];
+  const client = fakeClient({
+    observer: {
+      requestEnded: (request) =>
+        heard.push({
+          status: request.status,
+          bytesIn: request.bytesIn,
+          bytesOut: request.bytesOut,
+          ms: request.endedAt - request.startedAt,
+          target: request.target(),
+        }),
+    },
+  });
+  const transaction = started("GET /page?q=1 HTTP/1.1\r\nHost: a.test\r\n\r\n", client);
+  transaction.received(40);
+  transaction.respond(Buffer.from("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"));
+  transaction.sent(45);
+  transaction.countEnd(true);
+  transaction.countEnd(true);
+  expect(heard).toHaveLength(1);
+  expect(heard[0]).toMatchObject({ status: 404, bytesIn: 40, bytesOut: 45, target: "/page?q=1" });
+  expect(heard[0]!.ms).toBeGreaterThanOrEqual(0);
+});
+
+test("a transaction with no request begun has nothing to count out", () => {
+  // It has no client side yet: counting it out would have nothing to report to.
+  expect(() => new Transaction().countEnd(false)).not.toThrow();
 });
 
 describe("forwarding lines", () => {

@@ -3,6 +3,7 @@
  * of the relay: it parses a request from text and records every call made on
  * it, so a test can see what an action answered and what it holds on to.
  */
+import type { BackendState } from "../../src/backend/state.ts";
 import { DEFAULT_LIMITS } from "../../src/http/limits.ts";
 import { parseRequestHead, RequestHead } from "../../src/http/request-head.ts";
 import type { BodySink, Exchange, ExchangeListener } from "../../src/proxy/exchange.ts";
@@ -20,6 +21,9 @@ export class FakeExchange implements Exchange {
   keepAlive: boolean;
   readonly isHeadRequest: boolean;
   stats: HostStats | null = null;
+  ruleKey: string | null = null;
+  /** What `noteResponse` was told. */
+  noted: { status: number; backend: string; attempts: number } | null = null;
   closed = false;
   bodyDone = true;
 
@@ -80,6 +84,10 @@ export class FakeExchange implements Exchange {
 
   forwardingLines(): string {
     return `X-Forwarded-For: ${this.clientAddress}\r\nX-Forwarded-Proto: http\r\n`;
+  }
+
+  noteResponse(status: number, backend: BackendState, attempts: number): void {
+    this.noted = { status, backend: backend.key, attempts };
   }
 
   respond(response: Uint8Array): void {
