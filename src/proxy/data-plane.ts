@@ -22,6 +22,7 @@ import { DEFAULT_LIMITS, type HeadLimits } from "../http/limits.ts";
 import { RuleTable } from "../rules/table.ts";
 import { PageStore } from "../static/pages.ts";
 import type { StatsBook } from "../stats/host-stats.ts";
+import type { Observers } from "../stats/observers.ts";
 import type { ClientConnection } from "./client-connection.ts";
 import { Forwarder } from "./forwarder.ts";
 import { listen } from "./listener.ts";
@@ -45,6 +46,8 @@ export interface DataPlane {
 export interface DataPlaneOptions {
   /** Share each port with other processes (workers); the ports must then be fixed. */
   reusePort: boolean;
+  /** Told of each request as it ends (metrics, the access log). */
+  observers?: Observers;
 }
 
 export function startDataPlane(
@@ -101,7 +104,7 @@ export function startDataPlane(
     maxConnections: config.maxConnections,
     spares: new Spares(),
     timeouts,
-    observer: null,
+    observer: options.observers?.empty === false ? options.observers : null,
   };
   const internal: ListenerContext = { ...external, internal: true };
   const listeners: TCPSocketListener<ClientConnection>[] = [];
