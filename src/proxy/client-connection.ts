@@ -27,12 +27,13 @@ import { log } from "../log.ts";
 import { authorityHost, canonicalHost } from "../rules/host.ts";
 import type { RequestObserver } from "../stats/request-end.ts";
 import { plainAddress } from "./client-address.ts";
+import type { ClientSide } from "./client-side.ts";
 import { clock } from "./clock.ts";
 import type { BodySink } from "./exchange.ts";
 import type { ListenerContext } from "./listener-context.ts";
 import { BROKEN, DROPPABLE_BODY, RequestBody } from "./request-body.ts";
 import { SPARES } from "./spares.ts";
-import { type ClientSide, Transaction } from "./transaction.ts";
+import { Transaction } from "./transaction.ts";
 import { WriteQueue } from "./write-queue.ts";
 
 const HEAD = 0;

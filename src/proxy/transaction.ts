@@ -15,33 +15,11 @@ import { RequestHead } from "../http/request-head.ts";
 import { METHOD_HEAD } from "../http/request-line.ts";
 import type { Protocol } from "../rules/table.ts";
 import type { HostStats } from "../stats/host-stats.ts";
-import type { RequestEnd, RequestObserver } from "../stats/request-end.ts";
+import type { RequestEnd } from "../stats/request-end.ts";
+import type { ClientSide } from "./client-side.ts";
 import { clock } from "./clock.ts";
 import type { BodySink, Exchange, ExchangeListener } from "./exchange.ts";
 import { forwardedForOf, forwardingLines } from "./forward-head.ts";
-
-/** What a transaction needs of its client connection. */
-export interface ClientSide {
-  /** Told of each request as it ends (metrics, rates, the access log), or null. */
-  readonly observer: RequestObserver | null;
-  readonly internal: boolean;
-  readonly clientAddress: string;
-  readonly keepAlive: boolean;
-  readonly closed: boolean;
-  readonly bodyDone: boolean;
-  respond(response: Uint8Array): void;
-  hold(): void;
-  release(): void;
-  streamBody(sink: BodySink): void;
-  sinkResumed(): void;
-  takeWholeBody(max: number): Buffer | null;
-  send(bytes: Uint8Array, transient: boolean): boolean;
-  finish(reusable: boolean): void;
-  abort(): void;
-  end(): void;
-  upgrade(fromClient: (bytes: Buffer) => boolean): void;
-  resumeTunnel(): void;
-}
 
 const NO_BYTES = Buffer.alloc(0);
 

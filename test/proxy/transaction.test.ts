@@ -2,9 +2,10 @@
 import { describe, expect, test } from "bun:test";
 import { DEFAULT_LIMITS } from "../../src/http/limits.ts";
 import { parseRequestHead } from "../../src/http/request-head.ts";
+import type { ClientSide } from "../../src/proxy/client-side.ts";
 import { clock } from "../../src/proxy/clock.ts";
 import type { ExchangeListener } from "../../src/proxy/exchange.ts";
-import { type ClientSide, Transaction } from "../../src/proxy/transaction.ts";
+import { Transaction } from "../../src/proxy/transaction.ts";
 import { StatsBook } from "../../src/stats/host-stats.ts";
 
 /** A client side that records what the transaction passed on. */
