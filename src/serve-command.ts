@@ -79,6 +79,12 @@ export const SERVE_FLAGS = {
     type: "boolean",
     description: "Allow a management address that is not loopback without a token",
   },
+  "access-log": {
+    type: "string",
+    valueHint: "path",
+    key: "access_log",
+    description: "One JSON line per request to this file, or - for stderr (default: none)",
+  },
   debug: { type: "boolean", key: "debug", description: "Log debug lines too" },
   help: { type: "boolean", alias: "h", description: "Show this help" },
 } as const satisfies Record<string, Flag>;
@@ -119,6 +125,7 @@ function configFlags(args: Record<string, unknown>, rawArgs: readonly string[]):
     managementToken: args["management-token"] as string | undefined,
     insecureManagement: args["insecure-management"] as boolean | undefined,
     debug: args.debug as boolean | undefined,
+    accessLog: args["access-log"] as string | undefined,
   };
 }
 
@@ -155,9 +162,11 @@ export function serveCommand(
 /** Runs the server; resolves with the exit code once it has stopped. */
 export async function runServe(flags: ConfigFlags): Promise<number> {
   let running: Awaited<ReturnType<typeof serve>>;
+  let accessLog: string | null = null;
   try {
     const config = await loadConfig(flags);
     for (const line of describeConfig(config)) log.info(line);
+    accessLog = config.accessLog;
     running = await serve(config);
   } catch (error) {
     if (error instanceof ConfigError || error instanceof StateFileError) {
@@ -171,6 +180,13 @@ export async function runServe(flags: ConfigFlags): Promise<number> {
     }
     throw error;
   }
+  // Sent by logrotate after it renamed the file; without a handler it would end the process.
+  const reopen = () => {
+    if (accessLog === null || accessLog === "-") return log.info("SIGUSR1: no access log file");
+    log.info("SIGUSR1: reopening the access log");
+    void running.reopenLogs();
+  };
+  process.on("SIGUSR1", reopen);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info(`${signal}: stopping`);
@@ -180,6 +196,7 @@ export async function runServe(flags: ConfigFlags): Promise<number> {
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
   await running.stop();
+  process.off("SIGUSR1", reopen);
   log.info("stopped; state saved");
   return 0;
 }

@@ -9,12 +9,17 @@ import { type BackendReport, reportAll } from "./backend/report.ts";
 import { formatAddress, isLoopback } from "./config/address.ts";
 import { type Config, ConfigError } from "./config/config.ts";
 import { log, setDebug } from "./log.ts";
+import { DashboardDurations } from "./management/dashboard/durations.ts";
+import type { LatencySource } from "./management/dashboard/latency.ts";
 import { createManagementApp, startManagement } from "./management/index.ts";
 import { startDataPlane } from "./proxy/data-plane.ts";
 import { RuleRegistry, type Save } from "./rules/registry.ts";
 import type { RuleSet } from "./rules/schema.ts";
 import { RuleTable } from "./rules/table.ts";
+import { openAccessLog } from "./stats/access-log.ts";
 import { StatsBook, sum } from "./stats/host-stats.ts";
+import { Observers } from "./stats/observers.ts";
+import type { RateReport } from "./stats/rates.ts";
 import { lockStateFile, STATE_FILE_HINT, type StateLock } from "./store/lock.ts";
 import { StateFileError } from "./store/state-file.ts";
 import { openStateStore } from "./store/state-log.ts";
@@ -31,6 +36,10 @@ export interface Running {
   readonly stats: StatsBook;
   /** Client connections open in this process (0 with workers, whose connections are theirs). */
   openConnections(): number;
+  /** Takes a rate sample now, not at the next second (in this process; each worker samples its own). */
+  sampleRates(): void;
+  /** Opens the access log file again (SIGUSR1, after logrotate); in every worker with workers. */
+  reopenLogs(): Promise<void>;
   /** Stops accepting, lets open requests finish within the grace period, saves the state. */
   stop(): Promise<void>;
 }
@@ -81,6 +90,8 @@ async function serveLocked(config: Config, lock: StateLock): Promise<Running> {
       token: config.managementToken,
       refreshStats: traffic.refreshStats,
       backends: traffic.backends,
+      rates: traffic.rates,
+      latency: traffic.latency,
     });
     management.push(...startManagement(app, config.bindManagement));
   } catch (error) {
@@ -105,6 +116,8 @@ async function serveLocked(config: Config, lock: StateLock): Promise<Running> {
     registry,
     stats,
     openConnections: () => traffic.openConnections?.() ?? 0,
+    sampleRates: () => traffic.sampleRates?.(),
+    reopenLogs: () => traffic.reopenLogs(),
     async stop() {
       for (const server of management) server.stop(true);
       await traffic.stop(config.shutdownGrace);
@@ -122,8 +135,14 @@ interface Traffic {
   readonly ports: { bind: number[]; internal: number[] };
   readonly refreshStats?: () => Promise<void>;
   readonly openConnections?: () => number;
+  readonly sampleRates?: () => void;
+  /** Each host's and backend's rates (summed over the workers). */
+  rates(): Promise<RateReport>;
   /** Backend addresses as requests see them (summed over the workers). */
   backends(keys: string[]): Promise<Record<string, BackendReport>>;
+  reopenLogs(): Promise<void>;
+  /** Request durations for the dashboard's p99 (in this process only, for now). */
+  readonly latency?: LatencySource;
   describe(): string[];
   stop(graceSeconds: number): Promise<void>;
 }
@@ -135,7 +154,18 @@ function startInProcess(
   rules: RuleSet,
   backends: Record<string, StoredAdmin>,
 ): Traffic {
-  const plane = startDataPlane(config, stats, { reusePort: false });
+  const accessLog = config.accessLog === null ? null : openAccessLog(config.accessLog);
+  const observers = new Observers();
+  if (accessLog !== null) observers.add(accessLog);
+  const latency = new DashboardDurations();
+  observers.add(latency);
+  let plane: ReturnType<typeof startDataPlane>;
+  try {
+    plane = startDataPlane(config, stats, { reusePort: false, observers });
+  } catch (error) {
+    void accessLog?.close();
+    throw error;
+  }
   const states = plane.backends;
   let registry: RuleRegistry<Action>;
   try {
@@ -149,20 +179,27 @@ function startInProcess(
       { initial: backends, apply: (key, admin) => states.setAdmin(states.get(key), admin) },
     );
   } catch (error) {
-    void plane.stop(0);
+    void plane.stop(0).then(() => accessLog?.close());
     throw error;
   }
   return {
     registry,
     ports: plane.ports,
     openConnections: () => plane.openConnections,
+    sampleRates: () => plane.rates.tick(),
+    rates: async () => plane.rates.report(),
     backends: async (keys) => reportAll(states, keys),
+    latency,
     describe: () =>
       plane.listeners.map((listener, i) => {
         const trust = i < config.bind.length ? "" : " (trusted: bind_internal)";
         return `listening on ${formatAddress(listener.hostname, listener.port)}${trust}`;
       }),
-    stop: (graceSeconds) => plane.stop(graceSeconds),
+    reopenLogs: async () => accessLog?.reopen(),
+    async stop(graceSeconds) {
+      await plane.stop(graceSeconds);
+      await accessLog?.close();
+    },
   };
 }
 
@@ -205,6 +242,17 @@ async function startWorkers(
       }
     },
     backends: (keys) => pool.backends(keys),
+    rates: () => pool.rates(),
+    // Each worker has its own access log open (the same file, appending).
+    async reopenLogs() {
+      for (const pid of pool.pids) {
+        try {
+          process.kill(pid, "SIGUSR1");
+        } catch {
+          // Gone between the list and the signal: its successor opens the file anew.
+        }
+      }
+    },
     describe: () => [
       ...[...shared.bind, ...shared.bindInternal].map((address, i) => {
         const trust = i < shared.bind.length ? "" : " (trusted: bind_internal)";

@@ -183,8 +183,10 @@ export class Connector implements PickRequest, Waiter {
         return;
       }
       this.exchange.clearDeadline();
-      if (!("error" in result)) this.listener.connected(result, member);
-      else this.attemptFailed(REFUSED, result.code === "ECONNREFUSED" ? "refused" : result.error);
+      if (!("error" in result)) {
+        this.settings.states.connected(member.state);
+        this.listener.connected(result, member);
+      } else this.attemptFailed(REFUSED, result.code === "ECONNREFUSED" ? "refused" : result.error);
     });
   }
 
@@ -192,6 +194,7 @@ export class Connector implements PickRequest, Waiter {
     const member = this.plan.members[this.target]!;
     const { attempts } = this.plan;
     log.debug(`backend ${member.address.key} ${why} (attempt ${this.attempt} of ${attempts})`);
+    this.settings.states.connectFailed(member.state, why);
     this.generation++;
     this.lastStatus = status;
     this.failedOn(member);

@@ -41,6 +41,8 @@ export class BackendState {
   ejectedUntil = 0;
   /** Recent failures from real traffic, for passive ejection (times in ms, oldest first). */
   readonly recentFailures: number[] = [];
+  /** Why the last connect failed ("refused", "timed out"...), logged once; null once one succeeds. */
+  connectProblem: string | null = null;
 
   constructor(readonly key: string) {}
 
@@ -93,6 +95,26 @@ export class BackendStates {
     const inFlight = admin === "enabled" ? "" : ` (${state.active} in flight)`;
     log.info(`backend ${state.key} is ${admin}${inFlight}`);
     this.changed(state);
+  }
+
+  /** A connect failed: logged when the reason is new, not for every request. */
+  connectFailed(state: BackendState, why: string): void {
+    if (state.connectProblem === why) return;
+    state.connectProblem = why;
+    const what =
+      why === "refused"
+        ? "refuses connections"
+        : why === "timed out"
+          ? "does not accept connections within connect_timeout"
+          : `cannot be connected to (${why})`;
+    log.warn(`backend ${state.key} ${what}`);
+  }
+
+  /** A connect succeeded: said once after failures. */
+  connected(state: BackendState): void {
+    if (state.connectProblem === null) return;
+    state.connectProblem = null;
+    log.info(`backend ${state.key} accepts connections again`);
   }
 
   private changed(state: BackendState): void {

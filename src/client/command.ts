@@ -5,7 +5,7 @@
  * those before it to `client` only, so `client` reads them all (its parse
  * sees the whole line) and hands them on.
  */
-import type { ArgsDef } from "citty";
+import { type ArgsDef, parseArgs } from "citty";
 import {
   type Command,
   countProblem,
@@ -80,13 +80,20 @@ export function clientCommand(io: ClientIO = {}): Command {
         (message) => exitFor(new UsageError(message)),
       ),
     },
-    // Runs before the subcommand, with every flag on the line: subcommands take no others.
+    // Runs before the subcommand, with every flag on the line: the client's and the command's own.
     setup: ({ args, rawArgs }) =>
       guarded(async () => {
-        const problem = flagProblem(rawArgs, CLIENT_FLAGS);
-        if (problem) throw new UsageError(problem);
-        const [name, ...rest] = args._;
+        const [name] = args._;
         const command = name === undefined ? undefined : await subcommand(client, name);
+        // A command's own flags (top's --sort) count too, and their values are no arguments.
+        const own = Object.entries((command?.args ?? {}) as ArgsDef);
+        const flags: ArgsDef = {
+          ...CLIENT_FLAGS,
+          ...Object.fromEntries(own.filter(([, def]) => def.type !== "positional")),
+        };
+        const problem = flagProblem(rawArgs, flags);
+        if (problem) throw new UsageError(problem);
+        const rest = parseArgs(rawArgs, flags)._.slice(1);
         if (args.help) {
           out(await helpText(command ?? client, plain));
           throw new Exit(0);

@@ -5,6 +5,7 @@ import { type ClientCommand, defineClientCommand, hostArg, hostPath } from "./co
 import { ruleTable, sortedEntries, statsTable } from "./format.ts";
 import { loadCommand } from "./load.ts";
 import { setCommand } from "./set.ts";
+import { topCommand } from "./top.ts";
 
 const HOST = {
   type: "positional",
@@ -53,6 +54,7 @@ export const COMMANDS: Record<string, ClientCommand> = {
       for (const line of statsTable(records)) print(line);
     },
   }),
+  top: topCommand,
   ...BACKEND_COMMANDS,
   dump: defineClientCommand({
     description: "Print every rule as a JSON rule set, for load",

@@ -9,6 +9,8 @@ export interface CommandContext {
   json: boolean;
   /** Writes one line of output. */
   print(line: string): void;
+  /** The output is a terminal (not a pipe, a file or a test): a live view may redraw it. */
+  terminal?: boolean;
   /** One API call; in `--json` mode its answer is printed as is. Throws on an error answer. */
   call(method: "GET" | "PUT" | "DELETE", path: string, body?: unknown): Promise<unknown>;
   /** The text of a file, or of stdin for `-` or no name. */

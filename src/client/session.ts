@@ -38,6 +38,7 @@ export function createContext(flags: ClientFlags, io: ClientIO): CommandContext 
   return {
     json,
     print: (line) => stdout(`${line}\n`),
+    terminal: io.stdout === undefined && process.stdout.isTTY === true,
     async call(method, path, body) {
       const answer = await connection.request(method, path, body);
       if (!isApiAnswer(answer)) throw new Failure(notApiLine(url, answer));

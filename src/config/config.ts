@@ -43,6 +43,8 @@ export interface Config {
   insecureManagement: boolean;
   workers: number;
   debug: boolean;
+  /** One JSON line per request to this file, or to stderr with `-`; null for none. */
+  accessLog: string | null;
   /** Which file was read, if any. */
   configFile: string | null;
 }
@@ -83,5 +85,6 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   insecureManagement: false,
   workers: 1,
   debug: false,
+  accessLog: null,
   configFile: null,
 });

@@ -17,6 +17,9 @@ export function describeConfig(config: Config): string[] {
   lines.push(`management API: ${join(config.bindManagement)} (${token}${insecure})`);
   lines.push(`state file ${config.stateFile}`);
   lines.push(`static files from ${config.staticDir}`);
+  if (config.accessLog !== null) {
+    lines.push(`access log to ${config.accessLog === "-" ? "stderr" : config.accessLog}`);
+  }
   if (config.workers > 1) lines.push(`${config.workers} workers`);
   return lines;
 }

@@ -85,6 +85,7 @@ const KEYS: readonly KeySpec[] = [
   single("workers", "workers", parsePositiveInteger),
   single("management_token", "managementToken", parseToken),
   single("debug", "debug", parseBoolean),
+  single("access_log", "accessLog", parsePath),
 ];
 
 const BY_NAME = new Map(KEYS.map((key) => [key.name, key]));

@@ -32,6 +32,7 @@ export interface ConfigFlags {
   managementToken?: string;
   insecureManagement?: boolean;
   debug?: boolean;
+  accessLog?: string;
 }
 
 /** Paths that tests point elsewhere. */
@@ -100,6 +101,7 @@ function parseFlags(flags: ConfigFlags): Partial<Config> {
   }
   if (flags.insecureManagement !== undefined) out.insecureManagement = flags.insecureManagement;
   if (flags.debug !== undefined) out.debug = flags.debug;
+  if (flags.accessLog !== undefined) out.accessLog = flag("access-log", flags.accessLog, parsePath);
   return out;
 }
 

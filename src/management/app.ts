@@ -2,15 +2,19 @@
  * The management API: rules and counters as JSON over HTTP, as the original
  * Mantrid served them, and the backends the rules name.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import pkg from "../../package.json" with { type: "json" };
 import { log } from "../log.ts";
 import type { RuleRegistry } from "../rules/registry.ts";
 import type { StatsBook } from "../stats/host-stats.ts";
+import type { RateReport } from "../stats/rates.ts";
 import { requireToken } from "./auth.ts";
 import { type BackendReporter, backendHandler } from "./backend-routes.ts";
+import type { LatencySource } from "./dashboard/latency.ts";
+import { dashboardHandler, isPublic, pageHandler, wantsPage } from "./dashboard/routes.ts";
+import { DashboardSampler } from "./dashboard/sampler.ts";
 import { jsonError, notFound } from "./errors.ts";
 import { limitHead } from "./head-limit.ts";
 import { hostnameHandler } from "./hostname-routes.ts";
@@ -31,6 +35,10 @@ export interface ManagementDeps {
   refreshStats?: () => Promise<void>;
   /** Backends as requests see them; without it every address shows up and idle. */
   backends?: BackendReporter;
+  /** Live rates of hosts and backends; without it `/stats/` and `/backend/` show none. */
+  rates?: () => Promise<RateReport>;
+  /** Request durations per hostname, for the dashboard's p99; without it it shows none. */
+  latency?: LatencySource;
 }
 
 export function createManagementApp(deps: ManagementDeps): Hono {
@@ -47,7 +55,11 @@ export function createManagementApp(deps: ManagementDeps): Hono {
   app.notFound((c) => notFound(c));
 
   app.use(limitHead());
-  if (deps.token) app.use(requireToken(deps.token));
+  if (deps.token) {
+    // The dashboard page and its files hold no data; the page asks for the token.
+    const auth = requireToken(deps.token);
+    app.use((c, next) => (isPublic(c) ? next() : auth(c, next)));
+  }
   app.use(
     bodyLimit({
       maxSize: limit,
@@ -55,12 +67,16 @@ export function createManagementApp(deps: ManagementDeps): Hono {
     }),
   );
 
-  app.all("/", byMethod({ GET: (c) => c.json({ name: "mantrid", version: pkg.version }) }));
+  const page = pageHandler(Boolean(deps.token));
+  const about = (c: Context) => c.json({ name: "mantrid", version: pkg.version });
+  app.all("/", byMethod({ GET: (c) => (wantsPage(c) ? page(c) : about(c)) }));
   const hostnames = hostnameHandler(deps.registry);
-  const stats = statsHandler(deps.registry, deps.stats, deps.refreshStats);
+  const stats = statsHandler(deps.registry, deps.stats, deps.refreshStats, deps.rates);
   for (const path of ["/hostname", "/hostname/*"]) app.all(path, hostnames);
   for (const path of ["/stats", "/stats/*"]) app.all(path, stats);
-  const backends = backendHandler(deps.registry, deps.backends);
+  const backends = backendHandler(deps.registry, deps.backends, deps.rates);
   for (const path of ["/backend", "/backend/*"]) app.all(path, backends);
+  const dashboard = dashboardHandler(new DashboardSampler(deps), Boolean(deps.token));
+  for (const path of ["/dashboard", "/dashboard/*"]) app.all(path, dashboard);
   return app;
 }

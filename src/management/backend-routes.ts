@@ -11,6 +11,8 @@ import { type BackendReport, reportAll } from "../backend/report.ts";
 import { type AdminState, BackendStates } from "../backend/state.ts";
 import type { RuleRegistry } from "../rules/registry.ts";
 import type { Rule } from "../rules/schema.ts";
+import { type BackendRates, backendRates } from "../stats/rate-view.ts";
+import type { RateReport } from "../stats/rates.ts";
 import { readJson } from "./body.ts";
 import { invalid, jsonError, saveFailed } from "./errors.ts";
 import { byMethod } from "./methods.ts";
@@ -28,21 +30,30 @@ export interface BackendView {
   requests: number;
   failures: number;
   rules: string[];
+  /** Live rates, when the server keeps them. */
+  rates?: BackendRates;
 }
 
-export function backendHandler(registry: RuleRegistry<unknown>, reporter?: BackendReporter) {
+export function backendHandler(
+  registry: RuleRegistry<unknown>,
+  reporter?: BackendReporter,
+  rates?: () => Promise<RateReport>,
+) {
   // Without a data plane (a management API alone), every address is up and idle.
   const local = new BackendStates();
   const report = reporter ?? (async (keys: string[]) => reportAll(local, keys));
+  const recent = async () => (rates === undefined ? null : (await rates()).backends);
 
   const all = byMethod({
     GET: async (c) => {
       const users = backendUsers(registry);
       const keys = [...users.keys()].sort();
-      const reports = await report(keys);
+      const [reports, moving] = await Promise.all([report(keys), recent()]);
       const out: Record<string, BackendView> = {};
       for (const key of keys) {
-        out[key] = view(registry.backends.get(key), reports[key]!, users.get(key)!);
+        const one = view(registry.backends.get(key), reports[key]!, users.get(key)!);
+        if (moving !== null) one.rates = backendRates(moving[key]);
+        out[key] = one;
       }
       return c.json(out);
     },
@@ -52,8 +63,10 @@ export function backendHandler(registry: RuleRegistry<unknown>, reporter?: Backe
     GET: async (c, key) => {
       const hosts = backendUsers(registry).get(key);
       if (hosts === undefined) return noBackend(c, key);
-      const reports = await report([key]);
-      return c.json(view(registry.backends.get(key), reports[key]!, hosts));
+      const [reports, moving] = await Promise.all([report([key]), recent()]);
+      const one = view(registry.backends.get(key), reports[key]!, hosts);
+      if (moving !== null) one.rates = backendRates(moving[key]);
+      return c.json(one);
     },
     PUT: async (c, key) => {
       if (!backendUsers(registry).has(key)) return noBackend(c, key);

@@ -1,5 +1,6 @@
 /** `/hostname/` (the whole rule set) and `/hostname/<host>/` (one rule). */
 import type { Context } from "hono";
+import { log } from "../log.ts";
 import { RuleRefused, type RuleRegistry } from "../rules/registry.ts";
 import { parseWholeRuleSetJson } from "../rules/rule-set-json.ts";
 import { parseRule, parseRuleSet } from "../rules/schema.ts";
@@ -7,6 +8,7 @@ import { parseJsonBody, readJson } from "./body.ts";
 import { invalid, jsonError, saveFailed } from "./errors.ts";
 import { byMethod } from "./methods.ts";
 import { pathRest, withHost } from "./paths.ts";
+import { clientOf } from "./who.ts";
 
 const OK = { ok: true } as const;
 
@@ -34,6 +36,7 @@ export function hostnameHandler(registry: RuleRegistry<unknown>) {
       } catch (error) {
         return refusedOrFailed(c, "rule set", error);
       }
+      log.info(`rules replaced: ${parsed.value.size} rules (by ${clientOf(c)})`);
       return c.json(OK);
     },
   });
@@ -53,6 +56,8 @@ export function hostnameHandler(registry: RuleRegistry<unknown>) {
       } catch (error) {
         return refusedOrFailed(c, "rule", error);
       }
+      const subdomains = parsed.value.match_subdomains ? ", with subdomains" : "";
+      log.info(`rule set ${host}: ${parsed.value.action}${subdomains} (by ${clientOf(c)})`);
       return c.json(OK);
     }),
     DELETE: withHost(async (c, host) => {
@@ -62,7 +67,9 @@ export function hostnameHandler(registry: RuleRegistry<unknown>) {
       } catch (error) {
         return saveFailed(c, error);
       }
-      return existed ? c.json(OK) : noRule(c, host);
+      if (!existed) return noRule(c, host);
+      log.info(`rule deleted ${host} (by ${clientOf(c)})`);
+      return c.json(OK);
     }),
   });
 

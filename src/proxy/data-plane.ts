@@ -23,6 +23,7 @@ import { RuleTable } from "../rules/table.ts";
 import { PageStore } from "../static/pages.ts";
 import type { StatsBook } from "../stats/host-stats.ts";
 import type { Observers } from "../stats/observers.ts";
+import { RateBook } from "../stats/rates.ts";
 import type { ClientConnection } from "./client-connection.ts";
 import { Forwarder } from "./forwarder.ts";
 import { listen } from "./listener.ts";
@@ -39,6 +40,8 @@ export interface DataPlane {
   readonly backends: BackendStates;
   /** Client connections open now, lingering ones included. */
   readonly openConnections: number;
+  /** Requests and bytes per second of each host and backend, sampled every second. */
+  readonly rates: RateBook;
   /** Stops accepting, lets open requests finish within `graceSeconds`, closes the rest. */
   stop(graceSeconds: number): Promise<void>;
 }
@@ -46,7 +49,7 @@ export interface DataPlane {
 export interface DataPlaneOptions {
   /** Share each port with other processes (workers); the ports must then be fixed. */
   reusePort: boolean;
-  /** Told of each request as it ends (metrics, the access log). */
+  /** Told of each request as it ends (metrics, the access log); the plane adds its rates. */
   observers?: Observers;
 }
 
@@ -94,6 +97,9 @@ export function startDataPlane(
     table.onChange(listener),
   );
 
+  const rates = new RateBook(stats, states);
+  options.observers?.add(rates);
+
   const connections = new Set<OpenConnection>();
   const timeouts = connectionTimeouts(config);
   const external: ListenerContext = {
@@ -104,7 +110,7 @@ export function startDataPlane(
     maxConnections: config.maxConnections,
     spares: new Spares(),
     timeouts,
-    observer: options.observers?.empty === false ? options.observers : null,
+    observer: options.observers ?? rates,
   };
   const internal: ListenerContext = { ...external, internal: true };
   const listeners: TCPSocketListener<ClientConnection>[] = [];
@@ -123,11 +129,13 @@ export function startDataPlane(
     // Passive ejection counts in wall-clock time, as failures are reported.
     sweepEjections(states, Date.now(), (key) => checks.has(key)),
   );
+  const stopRates = rates.start();
   const bindCount = config.bind.length;
   return {
     table,
     listeners,
     backends: states,
+    rates,
     get openConnections() {
       return connections.size;
     },
@@ -140,6 +148,7 @@ export function startDataPlane(
       await drain(connections, graceSeconds);
       for (const connection of connections) connection.abort();
       stopSweep();
+      stopRates();
       checks.stopAll();
       pool.closeAll();
       for (const listener of listeners) listener.stop(true);

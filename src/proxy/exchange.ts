@@ -41,6 +41,8 @@ export interface Exchange {
   stats: HostStats | null;
   /** The key of the rule that matched, or null. */
   ruleKey: string | null;
+  /** Backend connection attempts made for it (for metrics and the log). */
+  attempts: number;
   /** Whether the client has gone away (a held request then has no one to answer). */
   readonly closed: boolean;
 

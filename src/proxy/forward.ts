@@ -244,6 +244,7 @@ export class Forward implements BackendUser, ConnectListener, ExchangeListener {
     this.leaveMember();
     const exchange = this.exchange;
     exchange.clearDeadline();
+    exchange.attempts = this.connector.attempts;
     if (this.relay.started) exchange.abort();
     else {
       const page = this.owner.settings.timeoutPage;

@@ -1,3 +1,5 @@
+import type { HostTrack } from "./host-track.ts";
+
 /**
  * Per-hostname counters, keyed by the rule that matched (as the original did).
  * Counters live in their own objects so the data plane holds a direct reference
@@ -10,6 +12,8 @@ export class HostStats {
   bytes_sent = 0;
   /** Bytes received from clients. */
   bytes_received = 0;
+  /** Where the rate sampler (rates.ts) last saw these counters; null until it has. */
+  rateTrack: HostTrack | null = null;
 
   toJSON(): StatsRecord {
     return {

@@ -5,6 +5,7 @@ import type { AdminState } from "../backend/state.ts";
 import type { Config } from "../config/config.ts";
 import type { RuleTriple } from "../rules/schema.ts";
 import type { StatsRecord } from "../stats/host-stats.ts";
+import type { RateReport } from "../stats/rates.ts";
 
 export type WireChange =
   | { kind: "set"; key: string; rule: RuleTriple }
@@ -23,6 +24,7 @@ export type ToWorker =
   | { type: "changes"; id: number; changes: WireChange[] }
   | { type: "stats"; id: number }
   | { type: "backends"; id: number; keys: string[] }
+  | { type: "rates"; id: number }
   | { type: "stop"; id: number; graceSeconds: number };
 
 export type FromWorker =
@@ -30,7 +32,8 @@ export type FromWorker =
   | { type: "failed"; message: string }
   | { type: "applied"; id: number }
   | { type: "stats"; id: number; stats: Record<string, StatsRecord> }
-  | { type: "backends"; id: number; backends: Record<string, BackendReport> };
+  | { type: "backends"; id: number; backends: Record<string, BackendReport> }
+  | { type: "rates"; id: number; rates: RateReport };
 
 /** The environment variable that makes the executable a worker. */
 export const WORKER_ENV = "MANTRID_WORKER";

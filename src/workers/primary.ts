@@ -13,10 +13,12 @@ import type { Config } from "../config/config.ts";
 import { ConfigError } from "../config/config.ts";
 import { log } from "../log.ts";
 import type { Change } from "../rules/registry.ts";
-import { type RuleTriple, toTriple, toTriples } from "../rules/schema.ts";
+import type { RuleTriple } from "../rules/schema.ts";
 import type { StatsRecord } from "../stats/host-stats.ts";
+import { addReports, type RateReport } from "../stats/rates.ts";
 import { selfCommand } from "../system/self-command.ts";
-import { type FromWorker, type ToWorker, type WireChange, WORKER_ENV } from "./messages.ts";
+import { type FromWorker, type ToWorker, WORKER_ENV } from "./messages.ts";
+import { addStats, toWire } from "./wire.ts";
 
 interface Worker {
   index: number;
@@ -118,6 +120,24 @@ export class WorkerPool {
       merged[key] = report;
     }
     return merged;
+  }
+
+  /**
+   * The live workers' rates, summed. One that does not answer in time counts
+   * for nothing, as do workers that died: a rate is about the traffic now.
+   */
+  async rates(): Promise<RateReport> {
+    const replies = await Promise.all(
+      this.live().map((worker) =>
+        Promise.race([
+          this.ask(worker, (id) => ({ type: "rates", id })).then((reply) =>
+            reply.type === "rates" ? reply.rates : null,
+          ),
+          Bun.sleep(STATS_WAIT_MS).then(() => null),
+        ]),
+      ),
+    );
+    return addReports(replies.filter((reply) => reply !== null));
   }
 
   /** Lets each worker finish its requests, collects its last counters, then lets it go. */
@@ -238,49 +258,5 @@ export class WorkerPool {
           log.error(`worker ${worker.index + 1} could not restart: ${(error as Error).message}`),
       );
     }, RESTART_DELAY_MS);
-  }
-}
-
-/** A durable change in the form sent to workers; a batch that changed nothing sends nothing. */
-export function toWire(change: Change): WireChange[] {
-  switch (change.kind) {
-    case "set":
-      return [{ kind: "set", key: change.key, rule: toTriple(change.rule) }];
-    case "delete":
-      return [{ kind: "delete", key: change.key }];
-    case "backend":
-      return [{ kind: "backend", key: change.key, admin: change.admin }];
-    case "replace":
-      return [
-        {
-          kind: "replace",
-          rules: toTriples(change.rules),
-        },
-      ];
-    case "none":
-      return [];
-  }
-}
-
-/** Adds one worker's counters into `total`; `countOpen` false for a worker that is gone. */
-export function addStats(
-  total: Map<string, StatsRecord>,
-  stats: Record<string, StatsRecord>,
-  countOpen: boolean,
-): void {
-  for (const [host, record] of Object.entries(stats)) {
-    const sum = total.get(host) ?? {
-      open_requests: 0,
-      completed_requests: 0,
-      bytes_sent: 0,
-      bytes_received: 0,
-    };
-    total.set(host, {
-      // A dead worker's open requests are gone with it.
-      open_requests: sum.open_requests + (countOpen ? record.open_requests : 0),
-      completed_requests: sum.completed_requests + record.completed_requests,
-      bytes_sent: sum.bytes_sent + record.bytes_sent,
-      bytes_received: sum.bytes_received + record.bytes_received,
-    });
   }
 }

@@ -10,7 +10,9 @@ import { log, setDebug } from "../log.ts";
 import { type DataPlane, startDataPlane } from "../proxy/data-plane.ts";
 import { parseRule, parseRuleSet } from "../rules/schema.ts";
 import type { RuleTable } from "../rules/table.ts";
+import { type AccessLog, openAccessLog } from "../stats/access-log.ts";
 import { StatsBook } from "../stats/host-stats.ts";
+import { Observers } from "../stats/observers.ts";
 import { dropPrivileges } from "../system/privileges.ts";
 import type { FromWorker, ToWorker, WireChange } from "./messages.ts";
 
@@ -18,16 +20,25 @@ export function runWorker(): Promise<number> {
   const send = (message: FromWorker) => process.send?.(message);
   const stats = new StatsBook();
   let plane: DataPlane | null = null;
+  let accessLog: AccessLog | null = null;
   const { promise, resolve } = Promise.withResolvers<number>();
   process.on("disconnect", () => resolve(0));
   process.on("SIGINT", () => {}); // the primary decides when workers stop
   process.on("SIGTERM", () => {});
+  // From the primary, or from logrotate to the whole group: each worker opens the file anew.
+  process.on("SIGUSR1", () => void accessLog?.reopen());
   process.on("message", async (message: ToWorker) => {
     switch (message.type) {
       case "start":
         try {
           setDebug(message.config.debug);
-          plane = startDataPlane(message.config, stats, { reusePort: true });
+          const observers = new Observers();
+          const path = message.config.accessLog;
+          if (path !== null && path !== undefined) {
+            accessLog = openAccessLog(path);
+            observers.add(accessLog);
+          }
+          plane = startDataPlane(message.config, stats, { reusePort: true, observers });
           const states = plane.backends;
           for (const [key, admin] of Object.entries(message.backends ?? {})) {
             states.setAdmin(states.get(key), admin);
@@ -60,8 +71,16 @@ export function runWorker(): Promise<number> {
           backends: plane ? reportAll(plane.backends, message.keys) : {},
         });
         return;
+      case "rates":
+        send({
+          type: "rates",
+          id: message.id,
+          rates: plane ? plane.rates.report() : { hosts: {}, backends: {} },
+        });
+        return;
       case "stop":
         await plane?.stop(message.graceSeconds);
+        await accessLog?.close();
         // The primary disconnects once it has these, and the worker then exits.
         send({ type: "stats", id: message.id, stats: stats.toJSON() });
         return;

@@ -57,6 +57,7 @@ max_headers = 50
 workers = 4
 management_token = s3cr=t#x
 debug = true
+access_log = /var/log/mantrid/access.log
 `);
     expect(settings).toEqual({
       bind: [{ host: "::", port: 80, text: "*:80" }],
@@ -79,12 +80,14 @@ debug = true
       workers: 4,
       managementToken: "s3cr=t#x",
       debug: true,
+      accessLog: "/var/log/mantrid/access.log",
     });
   });
 
   test("the key list is complete and in the unknown-key message", () => {
     expect([...KEY_NAMES].sort()).toEqual(
       [
+        "access_log",
         "backend_timeout",
         "bind",
         "bind_internal",

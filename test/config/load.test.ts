@@ -59,6 +59,7 @@ describe("defaults", () => {
       insecureManagement: false,
       workers: 1,
       debug: false,
+      accessLog: null,
       configFile: null,
     });
   });
@@ -152,6 +153,7 @@ describe("flags", () => {
       "workers = 2",
       "management_token = from-file",
       "debug = true",
+      "access_log = /file/access.log",
     ].join("\n"),
   );
 
@@ -170,6 +172,7 @@ describe("flags", () => {
     expect(config.workers).toBe(8);
     expect(config.managementToken).toBe("from-file");
     expect(config.debug).toBe(true);
+    expect(config.accessLog).toBe("/file/access.log");
   });
 
   test("every flag", async () => {
@@ -184,6 +187,7 @@ describe("flags", () => {
       managementToken: "from-flag",
       insecureManagement: true,
       debug: false,
+      accessLog: "-",
     });
     expect(config).toMatchObject({
       stateFile: "/f/s.json",
@@ -192,6 +196,7 @@ describe("flags", () => {
       managementToken: "from-flag",
       insecureManagement: true,
       debug: false,
+      accessLog: "-",
       configFile: file,
     });
     expect(texts(config.bind)).toEqual(["127.0.0.1:1"]);
@@ -225,6 +230,7 @@ describe("flags", () => {
     [{ workers: "two" }, `--workers: "two" is not a positive whole number`],
     [{ stateFile: "" }, "--state-file: a path is required"],
     [{ staticDir: "" }, "--static-dir: a path is required"],
+    [{ accessLog: "" }, "--access-log: a path is required"],
     [{ managementToken: "" }, "--management-token: the token is empty"],
     [{ managementToken: "a b" }, "--management-token: the token must not contain white space"],
   ])("%j is rejected", async (flags, message) => {
@@ -278,5 +284,12 @@ describe("describeConfig", () => {
     expect(text).toContain(`configuration from ${path}`);
     expect(text).toContain("trusted listeners: 127.0.0.1:9");
     expect(text).toContain("2 workers");
+  });
+
+  test("names the access log: its path, or stderr", async () => {
+    expect(describeConfig(await load({ accessLog: "/var/log/a.log" }))).toContain(
+      "access log to /var/log/a.log",
+    );
+    expect(describeConfig(await load({ accessLog: "-" }))).toContain("access log to stderr");
   });
 });

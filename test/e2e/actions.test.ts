@@ -232,6 +232,7 @@ describe("stats", () => {
       completed_requests: 3,
       bytes_received: request.length * 3,
       bytes_sent: sent,
+      rates: expect.any(Object),
     });
   });
 });

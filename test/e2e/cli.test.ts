@@ -62,7 +62,7 @@ describe("help and version", () => {
     // Every key is either a flag's or named as set in the file only.
     const flagKeys = ["bind", "bind_internal", "bind_management", "state_file", "static_dir"];
     const fileOnly = KEY_NAMES.filter(
-      (key) => ![...flagKeys, "workers", "management_token", "debug"].includes(key),
+      (key) => ![...flagKeys, "workers", "management_token", "debug", "access_log"].includes(key),
     );
     expect(fileOnly).toContain("connect_timeout");
     const keysText = help.slice(help.indexOf("set in the file only")).replace(/\s+/g, " ");

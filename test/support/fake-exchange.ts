@@ -22,6 +22,7 @@ export class FakeExchange implements Exchange {
   readonly isHeadRequest: boolean;
   stats: HostStats | null = null;
   ruleKey: string | null = null;
+  attempts = 0;
   /** What `noteResponse` was told. */
   noted: { status: number; backend: string; attempts: number } | null = null;
   closed = false;

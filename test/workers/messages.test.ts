@@ -11,7 +11,7 @@ import {
 } from "../../src/rules/schema.ts";
 import { RuleTable } from "../../src/rules/table.ts";
 import type { ToWorker } from "../../src/workers/messages.ts";
-import { toWire } from "../../src/workers/primary.ts";
+import { toWire } from "../../src/workers/wire.ts";
 import { applyChange } from "../../src/workers/worker.ts";
 
 const TRIPLES: Record<string, RuleTriple> = {

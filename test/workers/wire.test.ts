@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseRule, parseRuleSet, type Rule, type RuleTriple } from "../../src/rules/schema.ts";
 import type { StatsRecord } from "../../src/stats/host-stats.ts";
-import { addStats, toWire } from "../../src/workers/primary.ts";
+import { addStats, toWire } from "../../src/workers/wire.ts";
 
 function rule(triple: RuleTriple): Rule {
   const parsed = parseRule(triple);
