@@ -25,12 +25,13 @@ function send(port: number, targets: string[]): Promise<number[]> {
   );
 }
 
+/** The targets of the whole lines in the file (a worker may be in the middle of a write). */
 function targetsIn(path: string): string[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, "utf8")
-    .split("\n")
-    .filter((line) => line !== "")
-    .map((line) => JSON.parse(line).target as string);
+  const lines = readFileSync(path, "utf8").split("\n");
+  // What follows the last newline is a line still being written, or nothing.
+  lines.pop();
+  return lines.map((line) => JSON.parse(line).target as string);
 }
 
 const numbered = (prefix: string, count: number) =>
