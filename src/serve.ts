@@ -11,7 +11,7 @@ import { type Config, ConfigError } from "./config/config.ts";
 import { log, setDebug } from "./log.ts";
 import { DashboardDurations } from "./management/dashboard/durations.ts";
 import type { LatencySource } from "./management/dashboard/latency.ts";
-import { createManagementApp, startManagement } from "./management/index.ts";
+import { createManagementApp, type ManagementDeps, startManagement } from "./management/index.ts";
 import { startDataPlane } from "./proxy/data-plane.ts";
 import { RuleRegistry, type Save } from "./rules/registry.ts";
 import type { RuleSet } from "./rules/schema.ts";
@@ -92,6 +92,7 @@ async function serveLocked(config: Config, lock: StateLock): Promise<Running> {
       backends: traffic.backends,
       rates: traffic.rates,
       latency: traffic.latency,
+      metrics: traffic.metrics,
     });
     management.push(...startManagement(app, config.bindManagement));
   } catch (error) {
@@ -141,6 +142,7 @@ interface Traffic {
   /** Backend addresses as requests see them (summed over the workers). */
   backends(keys: string[]): Promise<Record<string, BackendReport>>;
   reopenLogs(): Promise<void>;
+  readonly metrics: NonNullable<ManagementDeps["metrics"]>;
   /** Request durations for the dashboard's p99 (in this process only, for now). */
   readonly latency?: LatencySource;
   describe(): string[];
@@ -189,6 +191,7 @@ function startInProcess(
     sampleRates: () => plane.rates.tick(),
     rates: async () => plane.rates.report(),
     backends: async (keys) => reportAll(states, keys),
+    metrics: () => plane.metrics.view(),
     latency,
     describe: () =>
       plane.listeners.map((listener, i) => {
@@ -243,6 +246,7 @@ async function startWorkers(
     },
     backends: (keys) => pool.backends(keys),
     rates: () => pool.rates(),
+    metrics: () => pool.metrics(),
     // Each worker has its own access log open (the same file, appending).
     async reopenLogs() {
       for (const pid of pool.pids) {

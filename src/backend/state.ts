@@ -36,6 +36,10 @@ export class BackendState {
   requests = 0;
   /** Failed attempts here since start: refused, reset before a head, a listed status. */
   failures = 0;
+  /** Connects refused, failed or timed out since start (part of `failures`). */
+  connectFailures = 0;
+  /** Its counters for `GET /metrics` (stats/metrics/layout.ts), made on its first answer. */
+  metrics: Float64Array | null = null;
   check: CheckResult | null = null;
   /** Passive ejection: when the backend may come back without a check (0: not ejected). */
   ejectedUntil = 0;
@@ -99,6 +103,7 @@ export class BackendStates {
 
   /** A connect failed: logged when the reason is new, not for every request. */
   connectFailed(state: BackendState, why: string): void {
+    state.connectFailures++;
     if (state.connectProblem === why) return;
     state.connectProblem = why;
     const what =

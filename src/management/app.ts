@@ -19,6 +19,7 @@ import { jsonError, notFound } from "./errors.ts";
 import { limitHead } from "./head-limit.ts";
 import { hostnameHandler } from "./hostname-routes.ts";
 import { byMethod } from "./methods.ts";
+import { type MetricsSource, metricsHandler } from "./metrics-routes.ts";
 import { statsHandler } from "./stats-routes.ts";
 
 /** Large enough for a million rules in one `PUT /hostname/` (about 70 MB of JSON). */
@@ -39,6 +40,8 @@ export interface ManagementDeps {
   rates?: () => Promise<RateReport>;
   /** Request durations per hostname, for the dashboard's p99; without it it shows none. */
   latency?: LatencySource;
+  /** The planes' counters for `GET /metrics`; without it only the rule set's figures show. */
+  metrics?: MetricsSource;
 }
 
 export function createManagementApp(deps: ManagementDeps): Hono {
@@ -76,6 +79,8 @@ export function createManagementApp(deps: ManagementDeps): Hono {
   for (const path of ["/stats", "/stats/*"]) app.all(path, stats);
   const backends = backendHandler(deps.registry, deps.backends, deps.rates);
   for (const path of ["/backend", "/backend/*"]) app.all(path, backends);
+  const metrics = metricsHandler(deps.registry, deps.metrics);
+  for (const path of ["/metrics", "/metrics/"]) app.all(path, metrics);
   const dashboard = dashboardHandler(new DashboardSampler(deps), Boolean(deps.token));
   for (const path of ["/dashboard", "/dashboard/*"]) app.all(path, dashboard);
   return app;

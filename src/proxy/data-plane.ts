@@ -22,6 +22,7 @@ import { DEFAULT_LIMITS, type HeadLimits } from "../http/limits.ts";
 import { RuleTable } from "../rules/table.ts";
 import { PageStore } from "../static/pages.ts";
 import type { StatsBook } from "../stats/host-stats.ts";
+import { MetricsBook } from "../stats/metrics/book.ts";
 import type { Observers } from "../stats/observers.ts";
 import { RateBook } from "../stats/rates.ts";
 import type { ClientConnection } from "./client-connection.ts";
@@ -42,6 +43,8 @@ export interface DataPlane {
   readonly openConnections: number;
   /** Requests and bytes per second of each host and backend, sampled every second. */
   readonly rates: RateBook;
+  /** Counters, histograms and gauges for `GET /metrics`. */
+  readonly metrics: MetricsBook;
   /** Stops accepting, lets open requests finish within `graceSeconds`, closes the rest. */
   stop(graceSeconds: number): Promise<void>;
 }
@@ -67,6 +70,7 @@ export function startDataPlane(
   const answers = builtinAnswers(pages);
   const pool = new BackendPool({ idleTimeout: config.idleTimeout, maxIdlePerBackend: 1024 });
   const states = new BackendStates();
+  const waits = new BackendWaits(states);
   const context: ActionContext = {
     pages,
     answers,
@@ -74,7 +78,7 @@ export function startDataPlane(
     forward: new Forwarder({
       pool,
       states,
-      waits: new BackendWaits(states),
+      waits,
       connectTimeout: config.connectTimeout,
       backendTimeout: config.backendTimeout,
       timeoutPage: pages.builtin("timeout"),
@@ -101,6 +105,12 @@ export function startDataPlane(
   options.observers?.add(rates);
 
   const connections = new Set<OpenConnection>();
+  const metrics = new MetricsBook(stats, states, {
+    openConnections: () => connections.size,
+    spinning: () => context.spin?.size ?? 0,
+    waiting: () => waits.size,
+  });
+  options.observers?.add(metrics);
   const timeouts = connectionTimeouts(config);
   const external: ListenerContext = {
     internal: false,
@@ -136,6 +146,7 @@ export function startDataPlane(
     listeners,
     backends: states,
     rates,
+    metrics,
     get openConnections() {
       return connections.size;
     },

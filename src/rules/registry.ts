@@ -108,6 +108,9 @@ export class RuleRegistry<A> {
   get size(): number {
     return this.latest.size;
   }
+  get generation(): number {
+    return this.table.version;
+  }
 
   /** Every rule, as the API answers (read them before the next change). */
   entries(): IterableIterator<[string, Rule]> {

@@ -14,6 +14,8 @@ export class HostStats {
   bytes_received = 0;
   /** Where the rate sampler (rates.ts) last saw these counters; null until it has. */
   rateTrack: HostTrack | null = null;
+  /** Its counters for `GET /metrics` (stats/metrics/layout.ts), made on its first request since start. */
+  metrics: Float64Array | null = null;
 
   toJSON(): StatsRecord {
     return {

@@ -5,6 +5,7 @@ import type { AdminState } from "../backend/state.ts";
 import type { Config } from "../config/config.ts";
 import type { RuleTriple } from "../rules/schema.ts";
 import type { StatsRecord } from "../stats/host-stats.ts";
+import type { PlaneSnapshot } from "../stats/metrics/snapshot.ts";
 import type { RateReport } from "../stats/rates.ts";
 
 export type WireChange =
@@ -25,6 +26,7 @@ export type ToWorker =
   | { type: "stats"; id: number }
   | { type: "backends"; id: number; keys: string[] }
   | { type: "rates"; id: number }
+  | { type: "metrics"; id: number }
   | { type: "stop"; id: number; graceSeconds: number };
 
 export type FromWorker =
@@ -33,7 +35,8 @@ export type FromWorker =
   | { type: "applied"; id: number }
   | { type: "stats"; id: number; stats: Record<string, StatsRecord> }
   | { type: "backends"; id: number; backends: Record<string, BackendReport> }
-  | { type: "rates"; id: number; rates: RateReport };
+  | { type: "rates"; id: number; rates: RateReport }
+  | { type: "metrics"; id: number; metrics: PlaneSnapshot | null };
 
 /** The environment variable that makes the executable a worker. */
 export const WORKER_ENV = "MANTRID_WORKER";

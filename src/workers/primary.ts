@@ -15,6 +15,13 @@ import { log } from "../log.ts";
 import type { Change } from "../rules/registry.ts";
 import type { RuleTriple } from "../rules/schema.ts";
 import type { StatsRecord } from "../stats/host-stats.ts";
+import { processWatch } from "../stats/metrics/process.ts";
+import {
+  combineWorkers,
+  Fallen,
+  type MetricsView,
+  type PlaneSnapshot,
+} from "../stats/metrics/snapshot.ts";
 import { addReports, type RateReport } from "../stats/rates.ts";
 import { selfCommand } from "../system/self-command.ts";
 import { type FromWorker, type ToWorker, WORKER_ENV } from "./messages.ts";
@@ -30,6 +37,8 @@ interface Worker {
   lastStats: Record<string, StatsRecord>;
   /** The backends as it last reported them, for when it does not answer in time. */
   lastBackends: Record<string, BackendReport>;
+  /** Its metrics as it last reported them (null once they count among the fallen). */
+  lastMetrics: PlaneSnapshot | null;
 }
 
 const RESTART_DELAY_MS = 200;
@@ -43,6 +52,8 @@ export class WorkerPool {
   private readonly fallen = new Map<string, StatsRecord>();
   /** Backend requests and failures counted by workers that have died. */
   private readonly fallenBackends = new Map<string, { requests: number; failures: number }>();
+  private readonly fallenMetrics = new Fallen();
+  private readonly watch = processWatch();
 
   constructor(
     private readonly config: Config,
@@ -140,6 +151,19 @@ export class WorkerPool {
     return addReports(replies.filter((reply) => reply !== null));
   }
 
+  /** The workers' metrics summed (with those of workers that died), and each process's own. */
+  async metrics(): Promise<MetricsView> {
+    const live = this.live();
+    const ask = (worker: Worker) =>
+      this.ask(worker, (id) => ({ type: "metrics", id })).then((reply) => {
+        if (reply.type === "metrics" && reply.metrics) worker.lastMetrics = reply.metrics;
+      });
+    await Promise.all(live.map((worker) => Promise.race([ask(worker), Bun.sleep(STATS_WAIT_MS)])));
+    // Read after the wait: a worker that died meanwhile counts among the fallen only.
+    const planes = live.map((worker) => [String(worker.index + 1), worker.lastMetrics] as const);
+    return combineWorkers(this.watch.snapshot(), planes, this.fallenMetrics);
+  }
+
   /** Lets each worker finish its requests, collects its last counters, then lets it go. */
   async stop(graceSeconds: number): Promise<void> {
     this.stopping = true;
@@ -191,6 +215,7 @@ export class WorkerPool {
       waiting: new Map(),
       lastStats: {},
       lastBackends: {},
+      lastMetrics: null,
       process: Bun.spawn(selfCommand(), {
         env: { ...process.env, [WORKER_ENV]: "1" },
         stdin: "ignore",
@@ -240,6 +265,8 @@ export class WorkerPool {
       this.fallenBackends.set(key, sum);
     }
     worker.lastBackends = {};
+    if (worker.lastMetrics !== null) this.fallenMetrics.add(worker.lastMetrics);
+    worker.lastMetrics = null;
     // Nothing more will come from it: whoever waits on it waits no longer.
     for (const answer of worker.waiting.values()) answer({ type: "applied", id: 0 });
     worker.waiting.clear();

@@ -78,6 +78,9 @@ export function runWorker(): Promise<number> {
           rates: plane ? plane.rates.report() : { hosts: {}, backends: {} },
         });
         return;
+      case "metrics":
+        send({ type: "metrics", id: message.id, metrics: plane ? plane.metrics.snapshot() : null });
+        return;
       case "stop":
         await plane?.stop(message.graceSeconds);
         await accessLog?.close();
