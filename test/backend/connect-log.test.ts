@@ -3,35 +3,13 @@
  * once per request: a real server in this process, a port with nothing on it,
  * then a backend started there and stopped again.
  */
-import {
-  afterAll,
-  afterEach,
-  beforeAll,
-  beforeEach,
-  describe,
-  expect,
-  spyOn,
-  test,
-} from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { BackendStates } from "../../src/backend/state.ts";
-import { setLogLevel } from "../../src/log.ts";
 import { freePort, namedBackend } from "../support/backend.ts";
 import { startMantrid, type TestMantrid } from "../support/mantrid.ts";
+import { catchServerLog } from "../support/stderr.ts";
 
-let logged: string[];
-let spy: ReturnType<typeof spyOn>;
-beforeEach(() => {
-  logged = [];
-  setLogLevel("info");
-  spy = spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
-    logged.push(String(chunk));
-    return true;
-  });
-});
-afterEach(() => {
-  spy.mockRestore();
-  setLogLevel("warn");
-});
+const logged = catchServerLog();
 
 /** The lines about `key`'s connections, without their time. */
 const about = (key: string) =>

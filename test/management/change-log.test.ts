@@ -1,7 +1,7 @@
 /** The server log names each rule change: what changed, and who (the client's address). */
-import { afterAll, afterEach, beforeAll, beforeEach, expect, spyOn, test } from "bun:test";
-import { setLogLevel } from "../../src/log.ts";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createManagementApp } from "../../src/management/index.ts";
+import { catchServerLog } from "../support/stderr.ts";
 import { call, type Harness, startHarness } from "./harness.ts";
 
 let h: Harness;
@@ -10,20 +10,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-let logged: string[];
-let spy: ReturnType<typeof spyOn>;
-beforeEach(() => {
-  logged = [];
-  setLogLevel("info");
-  spy = spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
-    logged.push(String(chunk));
-    return true;
-  });
-});
-afterEach(() => {
-  spy.mockRestore();
-  setLogLevel("warn");
-});
+const logged = catchServerLog();
 
 /** The messages logged, without their time. */
 const messages = () => logged.map((line) => line.replace(/^\S+ /, "").trimEnd());

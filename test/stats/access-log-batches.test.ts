@@ -2,10 +2,10 @@
  * The access log's batches, drops and reopening, over an injected writer that
  * the test controls: a write may be held, fail (a full disk) or go through.
  */
-import { afterEach, beforeEach, describe, expect, spyOn, test } from "bun:test";
-import { setLogLevel } from "../../src/log.ts";
+import { describe, expect, test } from "bun:test";
 import { AccessLog, chunkEnd, FLUSH_BYTES, MAX_PENDING_BYTES } from "../../src/stats/access-log.ts";
 import { type LogWriter, WriteFailed } from "../../src/stats/log-writer.ts";
+import { catchServerLog } from "../support/stderr.ts";
 import { ended } from "./ended.ts";
 
 /** Records every write, in the file it went to (reopen moves on to the next file). */
@@ -61,20 +61,7 @@ const targets = (text: string) =>
     .filter((line) => line !== "")
     .map((line) => JSON.parse(line).target as string);
 
-let logged: string[];
-let spy: ReturnType<typeof spyOn>;
-beforeEach(() => {
-  logged = [];
-  setLogLevel("info");
-  spy = spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
-    logged.push(String(chunk));
-    return true;
-  });
-});
-afterEach(() => {
-  spy.mockRestore();
-  setLogLevel("warn");
-});
+const logged = catchServerLog();
 
 const logLines = (pattern: RegExp) => logged.filter((line) => pattern.test(line));
 
