@@ -44,6 +44,13 @@ export const SERVE_FLAGS = {
     repeatable: true,
     description: `Trusted listener behind a TLS terminator (default: ${list(DEFAULTS.bindInternal)})`,
   },
+  "bind-tls": {
+    type: "string",
+    valueHint: "addr",
+    key: "bind_tls",
+    repeatable: true,
+    description: `TLS listener for traffic, certificates by SNI (default: ${list(DEFAULTS.bindTls)})`,
+  },
   management: {
     type: "string",
     valueHint: "addr",
@@ -119,6 +126,7 @@ function configFlags(args: Record<string, unknown>, rawArgs: readonly string[]):
     bind: every("bind"),
     bindInternal: every("bind-internal"),
     management: every("management"),
+    bindTls: every("bind-tls"),
     stateFile: args["state-file"] as string | undefined,
     staticDir: args["static-dir"] as string | undefined,
     workers: args.workers as string | undefined,

@@ -8,6 +8,37 @@ export interface Config {
   /** Trusted listeners behind a TLS terminator, whose forwarding headers are believed. */
   bindInternal: ListenAddress[];
   bindManagement: ListenAddress[];
+  /** TLS listeners: requests on them are https; the certificate is chosen by SNI. */
+  bindTls: ListenAddress[];
+  /** The certificate for handshakes without SNI or with an unknown name; null refuses them. */
+  tlsDefault: string | null;
+  /** The oldest TLS version accepted. */
+  tlsMinVersion: TlsVersion;
+  /** OpenSSL cipher list for TLS 1.2 and below; null keeps the modern default. */
+  tlsCiphers: string | null;
+  /** A folder of `<name>.pem` (chain + key) or `<name>.crt` + `<name>.key` files; null for none. */
+  certDir: string | null;
+  /** The ACME server's directory URL. */
+  acmeDirectory: string;
+  /** The contact given to the ACME server; null for none. */
+  acmeEmail: string | null;
+  /** A PEM file of CA certificates to trust for the ACME server itself; null: the system's. */
+  acmeCaRoot: string | null;
+  /** Seconds before expiry to renew; null: 30 days, or a third of a shorter lifetime. */
+  acmeRenewBefore: number | null;
+  /** Where rules live: this host's state file, or etcd shared by many instances. */
+  store: StoreKind;
+  /** etcd client URLs. */
+  etcdEndpoints: string[];
+  /** The key prefix of every key Mantrid keeps in etcd; ends with "/". */
+  etcdPrefix: string;
+  etcdCa: string | null;
+  etcdCert: string | null;
+  etcdKey: string | null;
+  etcdUsername: string | null;
+  etcdPassword: string | null;
+  /** Count per-rule and per-backend metrics for GET /metrics (a few increments per request). */
+  metrics: boolean;
   stateFile: string;
   staticDir: string;
   /** User id to switch to after binding; null to stay as started. */
@@ -49,6 +80,12 @@ export interface Config {
   configFile: string | null;
 }
 
+export type TlsVersion = "TLSv1.2" | "TLSv1.3";
+export type StoreKind = "file" | "etcd";
+
+/** Let's Encrypt's production directory. */
+export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
+
 /** A message meant for the operator as is; it names the file and line or the flag at fault. */
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -64,6 +101,24 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   bind: frozen(["*:80"]),
   bindInternal: frozen([]),
   bindManagement: frozen(["127.0.0.1:8042", "[::1]:8042"]),
+  bindTls: frozen([]),
+  tlsDefault: null,
+  tlsMinVersion: "TLSv1.2",
+  tlsCiphers: null,
+  certDir: null,
+  acmeDirectory: LETS_ENCRYPT_DIRECTORY,
+  acmeEmail: null,
+  acmeCaRoot: null,
+  acmeRenewBefore: null,
+  store: "file",
+  etcdEndpoints: Object.freeze(["http://127.0.0.1:2379"]) as string[],
+  etcdPrefix: "/mantrid/",
+  etcdCa: null,
+  etcdCert: null,
+  etcdKey: null,
+  etcdUsername: null,
+  etcdPassword: null,
+  metrics: true,
   stateFile: "/var/lib/mantrid/state.json",
   staticDir: "/etc/mantrid/static/",
   uid: null,

@@ -12,6 +12,10 @@ export function describeConfig(config: Config): string[] {
   if (config.bindInternal.length > 0) {
     lines.push(`trusted listeners: ${join(config.bindInternal)}`);
   }
+  if (config.bindTls.length > 0) lines.push(`TLS listeners: ${join(config.bindTls)}`);
+  if (config.store === "etcd") {
+    lines.push(`rules in etcd at ${config.etcdEndpoints.join(", ")} under ${config.etcdPrefix}`);
+  }
   const token = config.managementToken === null ? "no token" : "token set";
   const insecure = config.insecureManagement ? ", insecure management allowed" : "";
   lines.push(`management API: ${join(config.bindManagement)} (${token}${insecure})`);

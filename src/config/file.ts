@@ -9,14 +9,20 @@ import { type Config, ConfigError } from "./config.ts";
 import {
   parseAddressList,
   parseBoolean,
+  parseKeyPrefix,
   parsePath,
   parsePositiveInteger,
   parsePositiveSeconds,
   parseSeconds,
+  parseStoreKind,
+  parseText,
+  parseTlsVersion,
   parseToken,
+  parseUrl,
+  parseUrlList,
 } from "./values.ts";
 
-type ListField = "bind" | "bindInternal" | "bindManagement";
+type ListField = "bind" | "bindInternal" | "bindManagement" | "bindTls";
 type ValueField = Exclude<keyof Config, ListField | "configFile" | "insecureManagement">;
 
 /** What a file sets; anything absent keeps its default or comes from a flag. */
@@ -65,6 +71,7 @@ const KEYS: readonly KeySpec[] = [
   list("bind", "bind"),
   list("bind_internal", "bindInternal"),
   list("bind_management", "bindManagement"),
+  list("bind_tls", "bindTls"),
   single("state_file", "stateFile", parsePath),
   single("static_dir", "staticDir", parsePath),
   single("uid", "uid", (value, files) => resolveId(value, files.passwdFile, "user")),
@@ -86,6 +93,23 @@ const KEYS: readonly KeySpec[] = [
   single("management_token", "managementToken", parseToken),
   single("debug", "debug", parseBoolean),
   single("access_log", "accessLog", parsePath),
+  single("metrics", "metrics", parseBoolean),
+  single("tls_default", "tlsDefault", parseText),
+  single("tls_min_version", "tlsMinVersion", parseTlsVersion),
+  single("tls_ciphers", "tlsCiphers", parseText),
+  single("cert_dir", "certDir", parsePath),
+  single("acme_directory", "acmeDirectory", parseUrl),
+  single("acme_email", "acmeEmail", parseText),
+  single("acme_ca_root", "acmeCaRoot", parsePath),
+  single("acme_renew_before", "acmeRenewBefore", parsePositiveSeconds),
+  single("store", "store", parseStoreKind),
+  single("etcd_endpoints", "etcdEndpoints", parseUrlList),
+  single("etcd_prefix", "etcdPrefix", parseKeyPrefix),
+  single("etcd_ca", "etcdCa", parsePath),
+  single("etcd_cert", "etcdCert", parsePath),
+  single("etcd_key", "etcdKey", parsePath),
+  single("etcd_username", "etcdUsername", parseText),
+  single("etcd_password", "etcdPassword", parseText),
 ];
 
 const BY_NAME = new Map(KEYS.map((key) => [key.name, key]));

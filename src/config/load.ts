@@ -26,6 +26,7 @@ export interface ConfigFlags {
   bind?: string | string[];
   bindInternal?: string | string[];
   management?: string | string[];
+  bindTls?: string | string[];
   stateFile?: string;
   staticDir?: string;
   workers?: string;
@@ -63,6 +64,8 @@ export async function loadConfig(
   merged.bind = copy(merged.bind);
   merged.bindInternal = copy(merged.bindInternal);
   merged.bindManagement = copy(merged.bindManagement);
+  merged.bindTls = copy(merged.bindTls);
+  merged.etcdEndpoints = [...merged.etcdEndpoints];
   return merged;
 }
 
@@ -91,6 +94,8 @@ function parseFlags(flags: ConfigFlags): Partial<Config> {
   if (bindInternal) out.bindInternal = bindInternal;
   const management = addresses("management", flags.management);
   if (management) out.bindManagement = management;
+  const bindTls = addresses("bind-tls", flags.bindTls);
+  if (bindTls) out.bindTls = bindTls;
   if (flags.stateFile !== undefined) out.stateFile = flag("state-file", flags.stateFile, parsePath);
   if (flags.staticDir !== undefined) out.staticDir = flag("static-dir", flags.staticDir, parsePath);
   if (flags.workers !== undefined) {

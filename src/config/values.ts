@@ -3,6 +3,7 @@
  * throws an Error whose message the caller prefixes with where the value came from.
  */
 import { type ListenAddress, parseAddress } from "./address.ts";
+import type { StoreKind, TlsVersion } from "./config.ts";
 
 /** Longer delays overflow timers (2^31 - 1 milliseconds) and would fire at once. */
 const MAX_SECONDS = 2_147_483;
@@ -56,4 +57,52 @@ export function parseBoolean(text: string): boolean {
   if (lower === "true") return true;
   if (lower === "false") return false;
   throw new Error(`"${text}" is not true or false`);
+}
+
+export function parseTlsVersion(text: string): TlsVersion {
+  const found = TLS_VERSIONS.find((version) => version.toLowerCase() === text.toLowerCase());
+  if (found === undefined) throw new Error(`"${text}" is not one of ${TLS_VERSIONS.join(", ")}`);
+  return found;
+}
+
+const TLS_VERSIONS: readonly TlsVersion[] = ["TLSv1.2", "TLSv1.3"];
+
+export function parseStoreKind(text: string): StoreKind {
+  const lower = text.toLowerCase();
+  if (lower === "file" || lower === "etcd") return lower;
+  throw new Error(`"${text}" is not file or etcd`);
+}
+
+/** An http(s) URL, as an ACME directory or an etcd endpoint is written. */
+export function parseUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`"${text}" is not a URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new Error(`"${text}" is not an http:// or https:// URL`);
+  }
+  return text;
+}
+
+/** Comma-separated URLs. */
+export function parseUrlList(text: string): string[] {
+  return text.split(",").map((item) => {
+    if (item.trim() === "") throw new Error(`empty URL in "${text.trim()}"`);
+    return parseUrl(item.trim());
+  });
+}
+
+/** An etcd key prefix: starts and ends with "/" (one is added at the end if missing). */
+export function parseKeyPrefix(text: string): string {
+  if (!text.startsWith("/")) throw new Error(`"${text}" must start with "/"`);
+  return text.endsWith("/") ? text : `${text}/`;
+}
+
+/** Any text but an empty one (a cipher list, an e-mail address, a name). */
+export function parseText(text: string): string {
+  if (text === "") throw new Error("a value is required");
+  return text;
 }

@@ -111,6 +111,24 @@ access_log = /var/log/mantrid/access.log
         "static_dir",
         "uid",
         "workers",
+        "metrics",
+        "bind_tls",
+        "tls_default",
+        "tls_min_version",
+        "tls_ciphers",
+        "cert_dir",
+        "acme_directory",
+        "acme_email",
+        "acme_ca_root",
+        "acme_renew_before",
+        "store",
+        "etcd_endpoints",
+        "etcd_prefix",
+        "etcd_ca",
+        "etcd_cert",
+        "etcd_key",
+        "etcd_username",
+        "etcd_password",
       ].sort(),
     );
     expect(failure("bnd = *:80")).toBe(
@@ -156,7 +174,7 @@ access_log = /var/log/mantrid/access.log
 
   test("other keys may not repeat", () => {
     expect(failure("workers = 1\n\nWORKERS = 2")).toBe(
-      `${PATH}:3: workers is already set on line 1 (keys that may repeat: bind, bind_internal, bind_management)`,
+      `${PATH}:3: workers is already set on line 1 (keys that may repeat: bind, bind_internal, bind_management, bind_tls)`,
     );
   });
 
@@ -221,5 +239,55 @@ access_log = /var/log/mantrid/access.log
     expect(() => parseConfigText("uid = alice", PATH, missing)).toThrow(
       /^\/srv\/mantrid.conf:1: uid: cannot read .*none to look up user "alice"/,
     );
+  });
+});
+
+describe("the TLS, ACME, store and metrics keys", () => {
+  test("parse into their settings", () => {
+    const settings = parse(`
+bind_tls = *:443
+bind_tls = 127.0.0.1:8443
+tls_default = example.com
+tls_min_version = tlsv1.3
+tls_ciphers = ECDHE-ECDSA-AES128-GCM-SHA256
+cert_dir = /etc/mantrid/certs
+acme_directory = https://127.0.0.1:14000/dir
+acme_email = ops@example.com
+acme_ca_root = /etc/mantrid/pebble.pem
+acme_renew_before = 86400
+store = ETCD
+etcd_endpoints = http://127.0.0.1:2379, http://127.0.0.1:22379
+etcd_prefix = /lb
+metrics = false
+`);
+    expect(settings).toEqual({
+      bindTls: [
+        { host: "::", port: 443, text: "*:443" },
+        { host: "127.0.0.1", port: 8443, text: "127.0.0.1:8443" },
+      ],
+      tlsDefault: "example.com",
+      tlsMinVersion: "TLSv1.3",
+      tlsCiphers: "ECDHE-ECDSA-AES128-GCM-SHA256",
+      certDir: "/etc/mantrid/certs",
+      acmeDirectory: "https://127.0.0.1:14000/dir",
+      acmeEmail: "ops@example.com",
+      acmeCaRoot: "/etc/mantrid/pebble.pem",
+      acmeRenewBefore: 86400,
+      store: "etcd",
+      etcdEndpoints: ["http://127.0.0.1:2379", "http://127.0.0.1:22379"],
+      etcdPrefix: "/lb/",
+      metrics: false,
+    });
+  });
+
+  test.each([
+    ["tls_min_version = TLSv1.1", 'tls_min_version: "TLSv1.1" is not one of TLSv1.2, TLSv1.3'],
+    ["store = redis", 'store: "redis" is not file or etcd'],
+    ["etcd_endpoints = 127.0.0.1:2379", 'etcd_endpoints: "127.0.0.1:2379" is not a URL'],
+    ["etcd_endpoints = ftp://x", 'etcd_endpoints: "ftp://x" is not an http:// or https:// URL'],
+    ["etcd_prefix = mantrid", 'etcd_prefix: "mantrid" must start with "/"'],
+    ["acme_directory = nowhere", 'acme_directory: "nowhere" is not a URL'],
+  ])("rejects %s", (line, message) => {
+    expect(failure(line)).toBe(`${PATH}:1: ${message}`);
   });
 });
