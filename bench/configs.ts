@@ -117,16 +117,27 @@ ${nginxHttpCommon(dir, "nginx-proxy")}  upstream backend {
 /** HAProxy's `maxconn` unless a mode needs more (`--idle N` asks for N and some). */
 export const HAPROXY_MAXCONN = 9000;
 
+/** A TLS listener of HAProxy: `crt` holds the chain and the key. */
+export interface TlsBind {
+  port: number;
+  crt: string;
+}
+
 /**
  * HAProxy in HTTP mode, one thread, reusing backend connections, adding the
  * same X-Forwarded-For and X-Forwarded-Proto as Mantrid. Its buffers
  * stay at their default (tune.bufsize 16k), as nginx's request-body buffer does.
+ * `tls` adds TLS listeners beside the plain one (`bind ... ssl crt`).
  */
 export function haproxyConfig(
   port: number,
   backendPort: number,
   maxconn = HAPROXY_MAXCONN,
+  tls: TlsBind[] = [],
 ): string {
+  const tlsBinds = tls
+    .map((bind) => `  bind 127.0.0.1:${bind.port} ssl crt ${bind.crt} alpn http/1.1\n`)
+    .join("");
   // HAProxy asks for two files per connection (client and server side) and by
   // default refuses to start when the hard limit is lower. Idle clients hold
   // one file each and share a few server connections, so a larger maxconn may
@@ -148,12 +159,12 @@ defaults
 
 frontend bench
   bind 127.0.0.1:${port}
-  default_backend nginx
+${tlsBinds}  default_backend nginx
 
 backend nginx
   # The forwarding headers Mantrid sends on a bind listener, so all do the same work.
   option forwardfor
   http-request set-header X-Forwarded-Proto http
-  server backend 127.0.0.1:${backendPort}
+${tls.length > 0 ? "  http-request set-header X-Forwarded-Proto https if { ssl_fc }\n" : ""}  server backend 127.0.0.1:${backendPort}
 `;
 }

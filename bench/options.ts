@@ -6,6 +6,12 @@ export interface BenchOptions {
   hosts?: number;
   /** `--idle N`: memory per idle keep-alive connection, N connections. */
   idle?: number;
+  /** `--metrics-cost`: Mantrid's CPU per request with metrics on and off, in turns. */
+  metricsCost: boolean;
+  /** `--tls`: TLS termination against HAProxy's; handshakes with one certificate and with many. */
+  tls: boolean;
+  /** Certificates of the many-certificate listener of `--tls` (default 10,000). */
+  tlsCertificates: number;
   workers?: number;
   rounds: number;
   durationSeconds: number;
@@ -31,8 +37,15 @@ export const USAGE = `bun run bench [options]      (bun bench/run.ts)
                      one PUT, req/s among them vs a table of 10
   --idle N           HAProxy and Mantrid each holding N idle keep-alive client
                      connections: RSS before and after, KiB per connection
+  --metrics-cost     Mantrid with metrics on and with metrics = false, in turns
+                     under keep-alive load: CPU µs per request of each, ratio
+  --tls              TLS termination, Mantrid against HAProxy with the same
+                     certificate: keep-alive small and 100 KiB, a new connection
+                     per request (full handshake, resumed) for RSA-2048 and
+                     ECDSA P-256, and handshakes with 10,000 certificates vs one
+  --tls-certs N      certificates of the many-certificate listener (default 10000)
   --workers N        pass --workers N to Mantrid
-  --rounds N         rounds of the full run and of --hosts (default 5)
+  --rounds N         rounds of the full run, --hosts and --metrics-cost (default 5)
   --duration S       seconds per load run (default 5; --quick: 3)
   --warmup S         seconds of warm-up per scenario and target (default 1; 0 for none)
   --threads N        wrk threads (default 1)
@@ -79,6 +92,9 @@ export function parseOptions(argv: string[]): BenchOptions {
       quick: { type: "boolean" },
       hosts: { type: "string" },
       idle: { type: "string" },
+      "metrics-cost": { type: "boolean" },
+      tls: { type: "boolean" },
+      "tls-certs": { type: "string" },
       workers: { type: "string" },
       rounds: { type: "string" },
       duration: { type: "string" },
@@ -92,9 +108,13 @@ export function parseOptions(argv: string[]): BenchOptions {
     },
   });
   const quick = values.quick === true;
-  const modes = [quick, values.hosts !== undefined, values.idle !== undefined];
+  const metricsCost = values["metrics-cost"] === true;
+  const tls = values.tls === true;
+  const modes = [quick, values.hosts !== undefined, values.idle !== undefined, metricsCost, tls];
   if (modes.filter(Boolean).length > 1) {
-    throw new Error("--quick, --hosts and --idle are separate modes: give one");
+    throw new Error(
+      "--quick, --hosts, --idle, --metrics-cost and --tls are separate modes: give one",
+    );
   }
   const duration = nonNegative("duration", values.duration) ?? (quick ? 3 : 5);
   if (duration < 1) throw new Error("--duration must be at least 1 second");
@@ -102,6 +122,9 @@ export function parseOptions(argv: string[]): BenchOptions {
     quick,
     hosts: positiveInteger("hosts", values.hosts),
     idle: positiveInteger("idle", values.idle),
+    metricsCost,
+    tls,
+    tlsCertificates: positiveInteger("tls-certs", values["tls-certs"]) ?? 10_000,
     workers: positiveInteger("workers", values.workers),
     rounds: positiveInteger("rounds", values.rounds) ?? 5,
     durationSeconds: Math.round(duration),

@@ -13,6 +13,7 @@ import {
   nginxBackendConfig,
   nginxProxyConfig,
   SMALL_BODY,
+  type TlsBind,
 } from "./configs.ts";
 import { freePort, waitForPort } from "./ports.ts";
 import { type LogWatch, spawnTracked, stopTracked, watchStderr } from "./processes.ts";
@@ -118,15 +119,17 @@ export async function startNginxProxy(dir: string, backendPort: number): Promise
   return startNginx("nginx", dir, port, nginxProxyConfig(dir, port, backendPort));
 }
 
+/** HAProxy on a plain port (`port` of the peer), and on the TLS ones of `tls` if any. */
 export async function startHaproxy(
   dir: string,
   backendPort: number,
   maxconn?: number,
+  tls: TlsBind[] = [],
 ): Promise<Peer> {
   const haproxy = requireTool("haproxy");
   const port = freePort();
   const path = join(dir, "haproxy.cfg");
-  await writeFile(path, haproxyConfig(port, backendPort, maxconn));
+  await writeFile(path, haproxyConfig(port, backendPort, maxconn, tls));
   const child = spawnTracked("haproxy", [haproxy, "-db", "-f", path]);
   const log = watchStderr(child.stderr as ReadableStream<Uint8Array>, "haproxy");
   await whenListening("haproxy", child, port, log);
@@ -177,6 +180,12 @@ export interface MantridOptions {
   startTimeoutMs?: number;
   /** `max_connections`, through a config file; Mantrid's default when absent. */
   maxConnections?: number;
+  /** `metrics`, through a config file; Mantrid's default (on) when absent. */
+  metrics?: boolean;
+  /** More lines of its config file (`key = value`). */
+  settings?: string[];
+  /** More flags (`--bind-tls 127.0.0.1:8443`). */
+  flags?: string[];
 }
 
 /** Starts dist/mantrid on OS-chosen ports; the log tells which. */
@@ -199,9 +208,15 @@ export async function startMantrid(
     join(folder, "static"),
   ];
   if (options.workers !== undefined) argv.push("--workers", String(options.workers));
+  argv.push(...(options.flags ?? []));
+  const settings: string[] = [...(options.settings ?? [])];
   if (options.maxConnections !== undefined) {
+    settings.push(`max_connections = ${options.maxConnections}`);
+  }
+  if (options.metrics !== undefined) settings.push(`metrics = ${options.metrics}`);
+  if (settings.length > 0) {
     const config = join(folder, "mantrid.conf");
-    await writeFile(config, `max_connections = ${options.maxConnections}\n`);
+    await writeFile(config, `${settings.join("\n")}\n`);
     argv.push("--config", config);
   }
   const child = spawnTracked("mantrid", argv, { cwd: folder });

@@ -10,10 +10,12 @@ import { join } from "node:path";
 import { runFull } from "./full.ts";
 import { runHosts } from "./hosts.ts";
 import { runIdle } from "./idle.ts";
+import { runMetricsCost } from "./metrics-cost.ts";
 import { type BenchOptions, parseOptions, USAGE } from "./options.ts";
 import { unexpectedExits } from "./peers.ts";
 import { installSignalCleanup, isStopping, onCleanup, stopAll } from "./processes.ts";
 import { runQuick } from "./quick.ts";
+import { runTls } from "./tls.ts";
 
 async function main(argv: string[]): Promise<number> {
   let options: BenchOptions;
@@ -35,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     if (options.hosts !== undefined) return await runHosts(options, dir);
     if (options.idle !== undefined) return await runIdle(options, dir);
+    if (options.metricsCost) return await runMetricsCost(options, dir);
+    if (options.tls) return await runTls(options, dir);
     if (options.quick) return await runQuick(options, dir);
     return await runFull(options, dir);
   } catch (error) {

@@ -90,9 +90,9 @@ async function run(argv: string[], invokedAs: string): Promise<number> {
   if (process.env[WORKER_ENV] === "1") return runWorker();
   if (invokedAs === "mantrid-client") return runClient(argv);
   const serve = serveCommand(
-    (flags) => {
+    (flags, takeover) => {
       restartWithAllocatorTuning(argv);
-      return runServe(flags);
+      return runServe(flags, takeover);
     },
     print,
     plain,

@@ -2,7 +2,7 @@
 import type { ArgDef } from "citty";
 import { type Command, Exit, flagProblem, flagValues, helpText } from "./command-line.ts";
 import type { ListenAddress } from "./config/address.ts";
-import { ConfigError, DEFAULTS } from "./config/config.ts";
+import { type Config, DEFAULTS } from "./config/config.ts";
 import { KEY_NAMES } from "./config/file.ts";
 import {
   type ConfigFlags,
@@ -13,8 +13,9 @@ import {
 } from "./config/load.ts";
 import { log } from "./log.ts";
 import { serve } from "./serve.ts";
-import { StateFileError } from "./store/state-file.ts";
 import { isSystemError } from "./system/file-error.ts";
+import { isStartRefusal } from "./takeover/arrival.ts";
+import { Relauncher, reloadConfig, whyNoSuccessor } from "./takeover/relaunch.ts";
 
 /** A flag, and the config file key it sets if any; address flags may repeat. */
 type Flag = ArgDef & { key?: string; repeatable?: boolean };
@@ -93,6 +94,10 @@ export const SERVE_FLAGS = {
     description: "One JSON line per request to this file, or - for stderr (default: none)",
   },
   debug: { type: "boolean", key: "debug", description: "Log debug lines too" },
+  takeover: {
+    type: "boolean",
+    description: "Take over from the server running on the same state file, dropping no request",
+  },
   help: { type: "boolean", alias: "h", description: "Show this help" },
 } as const satisfies Record<string, Flag>;
 
@@ -144,7 +149,7 @@ export function serveMistake(message: string): Exit {
 
 /** `serve`, which calls `start` with the flags and exits with what it resolves to. */
 export function serveCommand(
-  start: (flags: ConfigFlags) => Promise<number>,
+  start: (flags: ConfigFlags, takeover: boolean) => Promise<number>,
   print: (text: string) => void,
   plain: boolean,
 ): Command {
@@ -160,24 +165,33 @@ export function serveCommand(
         print(await helpText(command, plain));
         throw new Exit(0);
       }
-      const code = await start(configFlags(args, rawArgs));
+      const code = await start(configFlags(args, rawArgs), args.takeover === true);
       if (code !== 0) throw new Exit(code);
     },
   };
   return command;
 }
 
-/** Runs the server; resolves with the exit code once it has stopped. */
-export async function runServe(flags: ConfigFlags): Promise<number> {
+/**
+ * Runs the server (with `takeover`, in place of the one running on the same
+ * state file); resolves with the exit code once it has stopped, or once a
+ * successor has taken over and the requests in flight here have finished.
+ */
+export async function runServe(flags: ConfigFlags, takeover = false): Promise<number> {
   let running: Awaited<ReturnType<typeof serve>>;
-  let accessLog: string | null = null;
+  let config: Config;
+  // Caught from the first moment: a stop asked for while starting is carried out once
+  // started, rather than ending the process half way (with the default handler).
+  const stopSignal = new Promise<string>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
   try {
-    const config = await loadConfig(flags);
+    config = await loadConfig(flags);
     for (const line of describeConfig(config)) log.info(line);
-    accessLog = config.accessLog;
-    running = await serve(config);
+    running = await serve(config, { takeover });
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof StateFileError) {
+    if (isStartRefusal(error)) {
       log.error(error.message);
       return 1;
     }
@@ -189,22 +203,29 @@ export async function runServe(flags: ConfigFlags): Promise<number> {
     throw error;
   }
   // Sent by logrotate after it renamed the file; without a handler it would end the process.
+  const accessLog = config.accessLog;
   const reopen = () => {
     if (accessLog === null || accessLog === "-") return log.info("SIGUSR1: no access log file");
     log.info("SIGUSR1: reopening the access log");
     void running.reopenLogs();
   };
   process.on("SIGUSR1", reopen);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.info(`${signal}: stopping`);
-      resolve();
-    };
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGTERM", () => stop("SIGTERM"));
-  });
+  // A new process takes over: with the binary now at this one's path (SIGUSR2), or with
+  // the configuration read again, cert_dir included (SIGHUP). Either would end the process
+  // without a handler.
+  const args = process.argv.slice(2);
+  const relauncher = new Relauncher(args, running.superseded, whyNoSuccessor(config));
+  const upgrade = () => relauncher.start("SIGUSR2", "upgrading");
+  const reload = () => void reloadConfig(() => loadConfig(flags), config, relauncher);
+  process.on("SIGUSR2", upgrade);
+  process.on("SIGHUP", reload);
+  const signal = await Promise.race([stopSignal, running.superseded.then(() => null)]);
+  if (signal !== null) log.info(`${signal}: stopping`);
   await running.stop();
   process.off("SIGUSR1", reopen);
-  log.info("stopped; state saved");
+  process.off("SIGUSR2", upgrade);
+  process.off("SIGHUP", reload);
+  const successor = running.successorPid();
+  log.info(successor === null ? "stopped; state saved" : `stopped; pid ${successor} carries on`);
   return 0;
 }

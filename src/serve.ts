@@ -2,36 +2,28 @@
  * `mantrid serve`: load the rules, open the listeners and the management API,
  * drop privileges, and run until told to stop.
  */
-import type { Action } from "./actions/action.ts";
-import { ruleCheck } from "./actions/compile.ts";
-import type { StoredAdmin } from "./backend/admin.ts";
-import { type BackendReport, reportAll } from "./backend/report.ts";
-import { formatAddress, isLoopback } from "./config/address.ts";
+import { isLoopback } from "./config/address.ts";
 import { type Config, ConfigError } from "./config/config.ts";
 import { log, setDebug } from "./log.ts";
-import { DashboardDurations } from "./management/dashboard/durations.ts";
-import type { LatencySource } from "./management/dashboard/latency.ts";
-import { createManagementApp, type ManagementDeps, startManagement } from "./management/index.ts";
-import { startDataPlane } from "./proxy/data-plane.ts";
-import { RuleRegistry, type Save } from "./rules/registry.ts";
-import type { RuleSet } from "./rules/schema.ts";
-import { RuleTable } from "./rules/table.ts";
-import { openAccessLog } from "./stats/access-log.ts";
-import { StatsBook, sum } from "./stats/host-stats.ts";
-import { Observers } from "./stats/observers.ts";
-import type { RateReport } from "./stats/rates.ts";
-import { lockStateFile, STATE_FILE_HINT, type StateLock } from "./store/lock.ts";
-import { StateFileError } from "./store/state-file.ts";
-import { openStateStore } from "./store/state-log.ts";
-import { describeFileError, isSystemError } from "./system/file-error.ts";
+import { createManagementApp, startManagement } from "./management/index.ts";
+import type { PlanePorts } from "./proxy/data-plane.ts";
+import type { RuleRegistry, Save } from "./rules/registry.ts";
+import { StatsBook } from "./stats/host-stats.ts";
+import { openRuleStore } from "./store/etcd/rule-store.ts";
 import { raiseOpenFilesLimit } from "./system/open-files.ts";
-import { resolvePorts } from "./system/ports.ts";
 import { dropPrivileges } from "./system/privileges.ts";
-import { WorkerPool } from "./workers/primary.ts";
+import { Tenure } from "./takeover/tenure.ts";
+import { AcmeCertificates, readCaRoot } from "./tls/acme/manager.ts";
+import { CertificateCatalog } from "./tls/catalog.ts";
+import { ChallengeBook } from "./tls/challenges.ts";
+import { startCertificates } from "./tls/sources.ts";
+import { startInProcess } from "./traffic/in-process.ts";
+import { startWorkers } from "./traffic/workers.ts";
+import type { TlsSources } from "./workers/tls-sync.ts";
 
 export interface Running {
   /** Bound ports, in the order of the configured addresses (useful with port 0). */
-  readonly ports: { bind: number[]; internal: number[]; management: number[] };
+  readonly ports: PlanePorts & { management: number[] };
   readonly registry: RuleRegistry<unknown>;
   readonly stats: StatsBook;
   /** Client connections open in this process (0 with workers, whose connections are theirs). */
@@ -40,47 +32,62 @@ export interface Running {
   sampleRates(): void;
   /** Opens the access log file again (SIGUSR1, after logrotate); in every worker with workers. */
   reopenLogs(): Promise<void>;
+  /** Reads cert_dir again now (SIGHUP). */
+  rescanCertificates(): Promise<void>;
+  /** Resolves with its pid once a new server has taken over (`mantrid serve --takeover`). */
+  readonly superseded: Promise<number>;
+  /** The pid of the server that took over, if one did. */
+  successorPid(): number | null;
   /** Stops accepting, lets open requests finish within the grace period, saves the state. */
   stop(): Promise<void>;
+}
+
+export interface ServeOptions {
+  /** Take over from the server running on the same state file (see src/takeover/). */
+  takeover?: boolean;
 }
 
 /** Counters are saved this often (rules are saved on every change). */
 const STATS_SAVE_SECONDS = 60;
 
-export async function serve(config: Config): Promise<Running> {
+export async function serve(config: Config, options: ServeOptions = {}): Promise<Running> {
   setDebug(config.debug);
   refuseOpenManagement(config);
   checkOpenFiles(config);
 
   // Before the store is read: a second server must not even clean up the first one's files.
-  const lock = lockStateFile(config.stateFile);
+  // Every port is fixed there, and checked free unless the server taken over holds it.
+  const tenure = await Tenure.begin(config, options.takeover ?? false);
   try {
-    return await serveLocked(config, lock);
+    return await serveLocked(tenure.config, tenure);
   } catch (error) {
-    lock.release();
+    await tenure.abandon(error);
     throw error;
   }
 }
 
-async function serveLocked(config: Config, lock: StateLock): Promise<Running> {
-  const store = await openStateStore(config.stateFile).catch((error) => {
-    if (!isSystemError(error)) throw error;
-    const doing = `open the state file ${config.stateFile}`;
-    throw new StateFileError(describeFileError(error, doing, STATE_FILE_HINT));
-  });
-  const loaded = store.loaded;
+async function serveLocked(config: Config, tenure: Tenure): Promise<Running> {
+  const loaded = await tenure.open();
   const stats = new StatsBook();
   stats.restore(loaded.stats);
+  const acmeCaRoot = await readCaRoot(config.acmeCaRoot);
+  const certificates = new CertificateCatalog();
+  // ACME http-01 answers, served by the plain listeners while an order is validated.
+  const challenges = new ChallengeBook();
+  const tls: TlsSources = { certificates, challenges };
+  // Before the listeners: the first handshake finds every certificate there is.
+  const certificateSources = await startCertificates(config, certificates);
 
-  const save: Save = (changes, snapshot) => store.save(changes, snapshot);
+  // The state file alone, or etcd with the state file as its local copy.
+  const rules = await openRuleStore(config, { loaded, save: tenure.save });
+  const save: Save = rules.save;
   const traffic =
     config.workers > 1
-      ? await startWorkers(config, stats, save, loaded.hosts, loaded.backends)
-      : startInProcess(config, stats, save, loaded.hosts, loaded.backends);
+      ? await startWorkers(config, stats, save, rules.rules, rules.backends, tls)
+      : startInProcess(config, stats, save, rules.rules, rules.backends, tls);
   const { registry } = traffic;
-  log.info(
-    `loaded ${registry.size} rules from ${config.stateFile}${loaded.fresh ? " (new file)" : ""}`,
-  );
+  rules.follow(registry);
+  log.info(`loaded ${registry.size} rules from ${rules.source}`);
 
   const management: ReturnType<typeof startManagement> = [];
   try {
@@ -91,22 +98,55 @@ async function serveLocked(config: Config, lock: StateLock): Promise<Running> {
       refreshStats: traffic.refreshStats,
       backends: traffic.backends,
       rates: traffic.rates,
-      latency: traffic.latency,
-      metrics: traffic.metrics,
+      metrics: config.metrics ? traffic.metrics : false,
+      certificates: { ...certificateSources, settled: () => traffic.tlsSettled() },
+      writes: tenure.gate,
+      health: () => rules.health(),
     });
-    management.push(...startManagement(app, config.bindManagement));
+    management.push(...startManagement(app, config.bindManagement, undefined, true));
   } catch (error) {
     await traffic.stop(0);
+    await certificateSources.stop();
+    await rules.close();
     throw error;
   }
   await dropPrivileges(config);
   for (const line of traffic.describe()) log.info(line);
   for (const server of management) log.info(`management API on ${server.url}`);
-
   const saveCounters = async () => {
     await traffic.refreshStats?.();
     await registry.flush();
   };
+  try {
+    await tenure.confirm({
+      ports: { ...traffic.ports, management: management.map((server) => server.port ?? 0) },
+      stats,
+      refreshStats: traffic.refreshStats,
+      flush: saveCounters,
+      carry: (growth) => traffic.carry(growth),
+      follow: (changes) => traffic.follow(changes),
+      stopAccepting: () => {
+        for (const server of management) void server.stop(false);
+      },
+    });
+  } catch (error) {
+    // The server taken over carries on: the state goes back first, then what came here ends.
+    for (const server of management) server.stop(true);
+    await tenure.abandon(error);
+    await traffic.stop(config.shutdownGrace);
+    await certificateSources.stop();
+    await rules.close();
+    throw error;
+  }
+  // Once privileges are dropped: the ACME account key is written as the user that reads it later.
+  const acme = AcmeCertificates.start(registry, {
+    config,
+    kept: certificateSources.kept,
+    challenges,
+    challengesServed: () => traffic.tlsSettled(),
+    caRoot: acmeCaRoot,
+  });
+
   const statsTimer = setInterval(() => {
     saveCounters().catch((error) => log.warn(`cannot save counters: ${(error as Error).message}`));
   }, STATS_SAVE_SECONDS * 1000);
@@ -119,152 +159,20 @@ async function serveLocked(config: Config, lock: StateLock): Promise<Running> {
     openConnections: () => traffic.openConnections?.() ?? 0,
     sampleRates: () => traffic.sampleRates?.(),
     reopenLogs: () => traffic.reopenLogs(),
+    rescanCertificates: () => certificateSources.rescan(),
+    superseded: tenure.superseded,
+    successorPid: () => tenure.successorPid,
     async stop() {
+      acme.stop();
       for (const server of management) server.stop(true);
+      await certificateSources.stop();
       await traffic.stop(config.shutdownGrace);
       clearInterval(statsTimer);
-      await saveCounters();
-      await store.close();
-      lock.release();
+      // Stops following etcd (its copy in the state file is written by now).
+      await rules.close();
+      // Saves the counters, or passes them to the server that took over.
+      await tenure.end(saveCounters);
     },
-  };
-}
-
-/** Where requests are served: in this process, or in worker processes. */
-interface Traffic {
-  readonly registry: RuleRegistry<unknown>;
-  readonly ports: { bind: number[]; internal: number[] };
-  readonly refreshStats?: () => Promise<void>;
-  readonly openConnections?: () => number;
-  readonly sampleRates?: () => void;
-  /** Each host's and backend's rates (summed over the workers). */
-  rates(): Promise<RateReport>;
-  /** Backend addresses as requests see them (summed over the workers). */
-  backends(keys: string[]): Promise<Record<string, BackendReport>>;
-  reopenLogs(): Promise<void>;
-  readonly metrics: NonNullable<ManagementDeps["metrics"]>;
-  /** Request durations for the dashboard's p99 (in this process only, for now). */
-  readonly latency?: LatencySource;
-  describe(): string[];
-  stop(graceSeconds: number): Promise<void>;
-}
-
-function startInProcess(
-  config: Config,
-  stats: StatsBook,
-  save: Save,
-  rules: RuleSet,
-  backends: Record<string, StoredAdmin>,
-): Traffic {
-  const accessLog = config.accessLog === null ? null : openAccessLog(config.accessLog);
-  const observers = new Observers();
-  if (accessLog !== null) observers.add(accessLog);
-  const latency = new DashboardDurations();
-  observers.add(latency);
-  let plane: ReturnType<typeof startDataPlane>;
-  try {
-    plane = startDataPlane(config, stats, { reusePort: false, observers });
-  } catch (error) {
-    void accessLog?.close();
-    throw error;
-  }
-  const states = plane.backends;
-  let registry: RuleRegistry<Action>;
-  try {
-    registry = new RuleRegistry<Action>(
-      plane.table,
-      stats,
-      save,
-      rules,
-      null,
-      ruleCheck(config.staticDir),
-      { initial: backends, apply: (key, admin) => states.setAdmin(states.get(key), admin) },
-    );
-  } catch (error) {
-    void plane.stop(0).then(() => accessLog?.close());
-    throw error;
-  }
-  return {
-    registry,
-    ports: plane.ports,
-    openConnections: () => plane.openConnections,
-    sampleRates: () => plane.rates.tick(),
-    rates: async () => plane.rates.report(),
-    backends: async (keys) => reportAll(states, keys),
-    metrics: () => plane.metrics.view(),
-    latency,
-    describe: () =>
-      plane.listeners.map((listener, i) => {
-        const trust = i < config.bind.length ? "" : " (trusted: bind_internal)";
-        return `listening on ${formatAddress(listener.hostname, listener.port)}${trust}`;
-      }),
-    reopenLogs: async () => accessLog?.reopen(),
-    async stop(graceSeconds) {
-      await plane.stop(graceSeconds);
-      await accessLog?.close();
-    },
-  };
-}
-
-async function startWorkers(
-  config: Config,
-  stats: StatsBook,
-  save: Save,
-  rules: RuleSet,
-  backends: Record<string, StoredAdmin>,
-): Promise<Traffic> {
-  // Port 0 must become one port that every worker shares.
-  const shared = resolvePorts(config);
-  const base = stats.toJSON();
-  const pool: WorkerPool = new WorkerPool(
-    shared,
-    () => registry.all(),
-    () => registry.backends.all(),
-  );
-  const registry = new RuleRegistry<null>(
-    new RuleTable(() => null),
-    stats,
-    save,
-    rules,
-    (changes) => pool.publish(changes),
-    ruleCheck(config.staticDir),
-    // Workers apply drains as they apply rules: through `publish`, and at their start.
-    { initial: backends },
-  );
-  const ports = await pool.start().catch(async (error) => {
-    await pool.stop(0);
-    throw error;
-  });
-  return {
-    registry,
-    ports,
-    async refreshStats() {
-      const totals = await pool.stats();
-      for (const host of new Set([...Object.keys(base), ...Object.keys(totals)])) {
-        stats.set(host, sum(base[host], totals[host]));
-      }
-    },
-    backends: (keys) => pool.backends(keys),
-    rates: () => pool.rates(),
-    metrics: () => pool.metrics(),
-    // Each worker has its own access log open (the same file, appending).
-    async reopenLogs() {
-      for (const pid of pool.pids) {
-        try {
-          process.kill(pid, "SIGUSR1");
-        } catch {
-          // Gone between the list and the signal: its successor opens the file anew.
-        }
-      }
-    },
-    describe: () => [
-      ...[...shared.bind, ...shared.bindInternal].map((address, i) => {
-        const trust = i < shared.bind.length ? "" : " (trusted: bind_internal)";
-        return `listening on ${formatAddress(address.host, address.port)}${trust}`;
-      }),
-      `${config.workers} workers: pids ${pool.pids.join(", ")}`,
-    ],
-    stop: (graceSeconds) => pool.stop(graceSeconds),
   };
 }
 

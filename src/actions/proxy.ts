@@ -1,6 +1,7 @@
 /** `proxy`: forward to one of `backends`, as the rule's policy chooses, with `attempts` and `delay`. */
 import type { ConnectPlan } from "../backend/connector.ts";
 import { memberOf } from "../backend/members.ts";
+import { verificationOf } from "../backend/tls.ts";
 import { hashKeyReader } from "../balance/hash-key.ts";
 import { policyNamed } from "../balance/index.ts";
 import type { Exchange } from "../proxy/exchange.ts";
@@ -18,7 +19,10 @@ export class ProxyAction implements Action {
     options: ProxyOptions,
     private readonly forwarder: Forwarder,
   ) {
-    const members = options.backends.map((backend) => memberOf(backend, forwarder.settings.states));
+    // https:// backends are reached over TLS, checked as the rule's `ca` and `verify` say.
+    const verification = verificationOf(options);
+    const { states } = forwarder.settings;
+    const members = options.backends.map((backend) => memberOf(backend, states, verification));
     const health = options.health;
     this.plan = {
       members,

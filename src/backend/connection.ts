@@ -1,5 +1,5 @@
 /**
- * One TCP connection to a backend, owned by the pool while idle and by one
+ * One TCP (or TLS) connection to a backend, owned by the pool while idle and by one
  * forwarded request while busy. Socket events go to whoever owns it.
  */
 import type { Socket } from "bun";
@@ -19,11 +19,18 @@ export class BackendConnection {
   uses = 0;
   idleSince = 0;
   closed = false;
+  /** Over TLS: null until the handshake ends, then "" if it succeeded, else why it failed. */
+  handshake: string | null = null;
+  /** Told when the handshake ends. */
+  onHandshake: (() => void) | null = null;
   private paused = false;
 
   constructor(
     readonly socket: Socket<BackendConnection>,
+    /** The backend's address key, as logs name it. */
     readonly key: string,
+    /** The pool it returns to (see BackendAddress.poolKey). */
+    readonly poolKey: string,
   ) {
     this.out = new WriteQueue(socket);
   }

@@ -171,12 +171,11 @@ export class Connector implements PickRequest, Waiter {
     this.target = index;
     const member = this.plan.members[index]!;
     const { pool, connectTimeout } = this.settings;
-    const pooled = freshOnly ? null : pool.take(member.address.key);
+    const pooled = freshOnly ? null : pool.take(member.address.poolKey);
     if (pooled !== null) return this.listener.connected(pooled, member);
     this.exchange.setDeadline(connectTimeout, this.onTimedOut);
     const generation = ++this.generation;
-    const { host, port, key } = member.address;
-    pool.connect(host, port, key).then((result) => {
+    pool.connect(member.address).then((result) => {
       if (generation !== this.generation) {
         // Too late for this request: a fresh connection is still worth keeping.
         if (!("error" in result)) pool.give(result);

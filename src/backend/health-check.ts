@@ -8,10 +8,13 @@
  * previous one ENDED (the first after a random part of `interval`, so checkers
  * started together spread out). One timer serves both waits, the pause between
  * checks and the deadline of the check in flight, as they never overlap either.
+ * An `https://` backend is checked over TLS, its certificate checked as its rule says.
  */
 import type { Socket } from "bun";
+import { formatAddress } from "../config/address.ts";
 import type { BackendAddress } from "./address.ts";
 import type { BackendState, BackendStates, CheckResult, Health } from "./state.ts";
+import { handshakeFailure } from "./tls.ts";
 
 /** The settings of an active check, defaults filled (see `checkSettings`). */
 export interface CheckSettings {
@@ -77,7 +80,7 @@ export class HealthCheck {
   ) {
     this.state = states.get(address.key);
     this.seen = this.state.health;
-    const host = settings.host ?? address.key;
+    const host = settings.host ?? formatAddress(address.host, address.port);
     this.request = new TextEncoder().encode(
       `GET ${settings.path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n` +
         "User-Agent: mantrid-health-check\r\n\r\n",
@@ -130,15 +133,23 @@ export class HealthCheck {
   }
 
   private connect(probe: Probe): void {
+    const tls = this.address.tls;
+    if (tls?.refusal) return this.finish(probe, 0, tls.refusal);
     Bun.connect({
       hostname: this.address.host,
       port: this.address.port,
+      ...(tls === null ? {} : { tls: tls.options }),
       socket: {
         open: (socket) => {
           // Stopped, or timed out, while connecting.
           if (probe.done) return socket.terminate();
           probe.socket = socket;
-          send(probe, this.request);
+          // Over TLS the request waits for the handshake.
+          if (tls === null) send(probe, this.request);
+        },
+        handshake: (_socket, success, error) => {
+          if (!success) return this.finish(probe, 0, handshakeFailure(error));
+          if (!probe.done) send(probe, this.request);
         },
         drain: (_socket) => {
           if (probe.unsent !== null) send(probe, probe.unsent);

@@ -101,5 +101,6 @@ export class HealthChecks {
 }
 
 function entryKey(address: BackendAddress, settings: CheckSettings): string {
-  return `${address.key} ${JSON.stringify(settings)}`;
+  // The pool key: an https backend checked two ways runs two checkers.
+  return `${address.poolKey} ${JSON.stringify(settings)}`;
 }

@@ -10,6 +10,7 @@ import type { RuleObserver } from "../rules/table.ts";
 import type { BackendAddress } from "./address.ts";
 import type { HealthChecks } from "./health-checks.ts";
 import { backendAddresses } from "./members.ts";
+import { verificationOf } from "./tls.ts";
 
 export class HealthUse implements RuleObserver {
   private readonly users = new Map<Rule, number>();
@@ -40,5 +41,5 @@ function checked(rule: Rule): rule is Extract<Rule, { action: "proxy" }> {
 }
 
 function addressesOf(rule: Extract<Rule, { action: "proxy" }>): BackendAddress[] {
-  return backendAddresses(rule.options.backends);
+  return backendAddresses(rule.options.backends, verificationOf(rule.options));
 }

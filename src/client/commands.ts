@@ -1,6 +1,7 @@
 /** The client's subcommands, in the order the help lists them. */
 import type { StatsRecord } from "../stats/host-stats.ts";
 import { BACKEND_COMMANDS } from "./backends.ts";
+import { certCommand } from "./cert.ts";
 import { type ClientCommand, defineClientCommand, hostArg, hostPath } from "./context.ts";
 import { ruleTable, sortedEntries, statsTable } from "./format.ts";
 import { loadCommand } from "./load.ts";
@@ -56,6 +57,7 @@ export const COMMANDS: Record<string, ClientCommand> = {
   }),
   top: topCommand,
   ...BACKEND_COMMANDS,
+  cert: certCommand,
   dump: defineClientCommand({
     description: "Print every rule as a JSON rule set, for load",
     args: {},

@@ -10,13 +10,16 @@ import { log } from "../log.ts";
 import type { RuleRegistry } from "../rules/registry.ts";
 import type { StatsBook } from "../stats/host-stats.ts";
 import type { RateReport } from "../stats/rates.ts";
+import type { StoreHealth } from "../store/etcd/health.ts";
+import { refuseWritesWhileClosed, type WriteGate } from "../takeover/write-gate.ts";
 import { requireToken } from "./auth.ts";
 import { type BackendReporter, backendHandler } from "./backend-routes.ts";
-import type { LatencySource } from "./dashboard/latency.ts";
+import { type CertificateDeps, certificateHandler } from "./certificate-routes.ts";
 import { dashboardHandler, isPublic, pageHandler, wantsPage } from "./dashboard/routes.ts";
 import { DashboardSampler } from "./dashboard/sampler.ts";
 import { jsonError, notFound } from "./errors.ts";
 import { limitHead } from "./head-limit.ts";
+import { HEALTH_PATHS, healthHandler, isHealth } from "./health-routes.ts";
 import { hostnameHandler } from "./hostname-routes.ts";
 import { byMethod } from "./methods.ts";
 import { type MetricsSource, metricsHandler } from "./metrics-routes.ts";
@@ -38,10 +41,18 @@ export interface ManagementDeps {
   backends?: BackendReporter;
   /** Live rates of hosts and backends; without it `/stats/` and `/backend/` show none. */
   rates?: () => Promise<RateReport>;
-  /** Request durations per hostname, for the dashboard's p99; without it it shows none. */
-  latency?: LatencySource;
-  /** The planes' counters for `GET /metrics`; without it only the rule set's figures show. */
-  metrics?: MetricsSource;
+  /**
+   * The planes' counters for `GET /metrics` and the dashboard's p99; without it
+   * only the rule set's figures show. `false`: `metrics = false` in the config,
+   * nothing is counted and `GET /metrics` answers 404.
+   */
+  metrics?: MetricsSource | false;
+  /** The certificates TLS serves; without them there is no `/certificate/`. */
+  certificates?: CertificateDeps;
+  /** Closed while the state passes to another process: changes are refused (503). */
+  writes?: WriteGate;
+  /** The rule store's state for `GET /health`; without it the file store, ok. */
+  health?: () => StoreHealth;
 }
 
 export function createManagementApp(deps: ManagementDeps): Hono {
@@ -61,8 +72,9 @@ export function createManagementApp(deps: ManagementDeps): Hono {
   if (deps.token) {
     // The dashboard page and its files hold no data; the page asks for the token.
     const auth = requireToken(deps.token);
-    app.use((c, next) => (isPublic(c) ? next() : auth(c, next)));
+    app.use((c, next) => (isPublic(c) || isHealth(c) ? next() : auth(c, next)));
   }
+  if (deps.writes) app.use(refuseWritesWhileClosed(deps.writes));
   app.use(
     bodyLimit({
       maxSize: limit,
@@ -81,7 +93,13 @@ export function createManagementApp(deps: ManagementDeps): Hono {
   for (const path of ["/backend", "/backend/*"]) app.all(path, backends);
   const metrics = metricsHandler(deps.registry, deps.metrics);
   for (const path of ["/metrics", "/metrics/"]) app.all(path, metrics);
-  const dashboard = dashboardHandler(new DashboardSampler(deps), Boolean(deps.token));
+  for (const path of HEALTH_PATHS) app.all(path, healthHandler(deps.health));
+  if (deps.certificates !== undefined) {
+    const certificates = certificateHandler(deps.certificates);
+    for (const path of ["/certificate", "/certificate/*"]) app.all(path, certificates);
+  }
+  const sampler = new DashboardSampler({ ...deps, metrics: deps.metrics || undefined });
+  const dashboard = dashboardHandler(sampler, Boolean(deps.token));
   for (const path of ["/dashboard", "/dashboard/*"]) app.all(path, dashboard);
   return app;
 }

@@ -2,6 +2,8 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Problem } from "../rules/schema.ts";
+import { SharedStoreError } from "../store/etcd/errors.ts";
+import { WritesPaused, writesPausedResponse } from "../takeover/write-gate.ts";
 import { summarise } from "./summary.ts";
 
 export function jsonError(
@@ -27,8 +29,14 @@ export function notFound(c: Context, error = `no such path: ${new URL(c.req.url)
   return jsonError(c, 404, error);
 }
 
-/** The registry rejects only when the state file could not be written; nothing changed then. */
+/**
+ * The registry rejects when the state file could not be written, or when it
+ * is being handed to another process (503: send it again); nothing changed.
+ */
 export function saveFailed(c: Context, error: unknown): Response {
+  if (error instanceof WritesPaused) return writesPausedResponse(error);
+  // etcd did not take it: the message says why, and whether anything changed.
+  if (error instanceof SharedStoreError) return jsonError(c, error.status, error.message);
   const reason = error instanceof Error ? error.message : String(error);
   return jsonError(c, 500, `could not save the state file, nothing changed: ${reason}`);
 }

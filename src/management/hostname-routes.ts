@@ -1,10 +1,11 @@
 /** `/hostname/` (the whole rule set) and `/hostname/<host>/` (one rule). */
 import type { Context } from "hono";
+import { warnUnverified } from "../backend/tls.ts";
 import { log } from "../log.ts";
 import { RuleRefused, type RuleRegistry } from "../rules/registry.ts";
-import { parseWholeRuleSetJson } from "../rules/rule-set-json.ts";
-import { parseRule, parseRuleSet } from "../rules/schema.ts";
-import { parseJsonBody, readJson } from "./body.ts";
+import { RuleSetStream } from "../rules/rule-set-json.ts";
+import { type Parsed, parseRule, parseRuleSet, type RuleSet } from "../rules/schema.ts";
+import { parseJsonBody, readJson, streamBody } from "./body.ts";
 import { invalid, jsonError, saveFailed } from "./errors.ts";
 import { byMethod } from "./methods.ts";
 import { pathRest, withHost } from "./paths.ts";
@@ -16,20 +17,8 @@ export function hostnameHandler(registry: RuleRegistry<unknown>) {
   const collection = byMethod({
     GET: (c) => c.json(registry.all()),
     PUT: async (c) => {
-      const text = await c.req.text();
-      // A million rules are read without an object per hostname; anything else goes the long way.
-      let parsed = parseWholeRuleSetJson(text);
-      if (parsed === null) {
-        const body = parseJsonBody(c, text);
-        if (!body.ok) return body.response;
-        // An array would pass as a record of index keys; a rule set is an object.
-        if (typeof body.value !== "object" || body.value === null || Array.isArray(body.value)) {
-          const message =
-            "a rule set is a JSON object of hostname to [action, options, subdomains]";
-          return invalid(c, "rule set", [{ path: [], message }]);
-        }
-        parsed = parseRuleSet(body.value);
-      }
+      const parsed = await readRuleSet(c);
+      if (parsed instanceof Response) return parsed;
       if (!parsed.ok) return invalid(c, "rule set", parsed.problems);
       try {
         await registry.replaceAll(parsed.value);
@@ -37,6 +26,7 @@ export function hostnameHandler(registry: RuleRegistry<unknown>) {
         return refusedOrFailed(c, "rule set", error);
       }
       log.info(`rules replaced: ${parsed.value.size} rules (by ${clientOf(c)})`);
+      warnUnverified(parsed.value);
       return c.json(OK);
     },
   });
@@ -58,6 +48,7 @@ export function hostnameHandler(registry: RuleRegistry<unknown>) {
       }
       const subdomains = parsed.value.match_subdomains ? ", with subdomains" : "";
       log.info(`rule set ${host}: ${parsed.value.action}${subdomains} (by ${clientOf(c)})`);
+      warnUnverified([[host, parsed.value]]);
       return c.json(OK);
     }),
     DELETE: withHost(async (c, host) => {
@@ -77,6 +68,26 @@ export function hostnameHandler(registry: RuleRegistry<unknown>) {
     const rest = pathRest(c, "/hostname");
     return rest === null ? collection(c) : one(c, rest);
   };
+}
+
+/**
+ * The body as a rule set, or the answer to a body that is not JSON. A million
+ * rules are read as they arrive, without an object per hostname; anything the
+ * fast path declines goes the long way, which also words a JSON error.
+ */
+async function readRuleSet(c: Context): Promise<Parsed<RuleSet> | Response> {
+  const stream = new RuleSetStream();
+  const body = await streamBody(c, (text) => stream.push(text));
+  const parsed = stream.end();
+  if (parsed !== null) return parsed;
+  const json = parseJsonBody(c, body.text());
+  if (!json.ok) return json.response;
+  // An array would pass as a record of index keys; a rule set is an object.
+  if (typeof json.value !== "object" || json.value === null || Array.isArray(json.value)) {
+    const message = "a rule set is a JSON object of hostname to [action, options, subdomains]";
+    return invalid(c, "rule set", [{ path: [], message }]);
+  }
+  return parseRuleSet(json.value);
 }
 
 /** A rule that cannot work is the client's to fix (400); anything else is the state file's. */

@@ -2,7 +2,7 @@
 import http from "node:http";
 import type { Hono } from "hono";
 import { formatAddress } from "../config/address.ts";
-import { ConfigError } from "../config/config.ts";
+import { bindRefusal } from "../system/bind-error.ts";
 import { DEFAULT_BODY_LIMIT } from "./app.ts";
 import { MAX_HEAD_SIZE } from "./head-limit.ts";
 
@@ -10,12 +10,6 @@ export interface ManagementAddress {
   host: string;
   port: number;
 }
-
-const REASONS: Record<string, string> = {
-  EADDRINUSE: "address in use",
-  EACCES: "permission denied",
-  EADDRNOTAVAIL: "no such address on this machine",
-};
 
 /**
  * Bun answers a head over node:http's `maxHeaderSize` (16 KiB unless raised) with
@@ -36,6 +30,8 @@ export function startManagement(
   app: Hono,
   addresses: ManagementAddress[],
   bodyLimit = DEFAULT_BODY_LIMIT,
+  /** Share each port with the next server at a takeover (its caller has checked they are free). */
+  reusePort = false,
 ): Bun.Server<undefined>[] {
   raiseBunHeadLimit();
   const servers: Bun.Server<undefined>[] = [];
@@ -43,16 +39,13 @@ export function startManagement(
     try {
       // Bun's own cap sits just above the app's, so the app's JSON 413 is what a client sees.
       const maxRequestBodySize = bodyLimit + 1024;
-      servers.push(Bun.serve({ hostname: host, port, fetch: app.fetch, maxRequestBodySize }));
+      servers.push(
+        Bun.serve({ hostname: host, port, fetch: app.fetch, maxRequestBodySize, reusePort }),
+      );
     } catch (error) {
       for (const server of servers) server.stop(true);
-      const code = (error as NodeJS.ErrnoException).code ?? "";
-      const reason = REASONS[code] ?? (error instanceof Error ? error.message : String(error));
-      throw new ConfigError(
-        `cannot listen on ${formatAddress(host, port)} for management (${reason}): ` +
-          "change bind_management or --management",
-        { cause: error },
-      );
+      const where = formatAddress(host, port);
+      throw bindRefusal(error, where, "bind_management", "--management", " for management");
     }
   }
   return servers;

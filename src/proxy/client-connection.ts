@@ -20,7 +20,6 @@
  * nothing can take the bytes coming in (a held request, a full backend, a full
  * client socket), reading stops until they can move again.
  */
-import type { Socket } from "bun";
 import { errorReason, errorStatus, NEED_MORE, parseRequestHead } from "../http/request-head.ts";
 import { errorResponse } from "../http/response-writer.ts";
 import { log } from "../log.ts";
@@ -28,6 +27,7 @@ import { authorityHost, canonicalHost } from "../rules/host.ts";
 import type { RequestObserver } from "../stats/request-end.ts";
 import { plainAddress } from "./client-address.ts";
 import type { ClientSide } from "./client-side.ts";
+import type { ClientSocket } from "./client-socket.ts";
 import { clock } from "./clock.ts";
 import type { BodySink } from "./exchange.ts";
 import type { ListenerContext } from "./listener-context.ts";
@@ -65,10 +65,11 @@ export class ClientConnection implements ClientSide {
   private lingerFrom = 0;
   private readingPaused = false;
   private pumping = false;
+  private heard = false;
   private upgradeSink: ((bytes: Buffer) => boolean) | null = null;
 
   constructor(
-    readonly socket: Socket<ClientConnection>,
+    readonly socket: ClientSocket,
     private readonly context: ListenerContext,
   ) {
     this.out = new WriteQueue(socket);
@@ -103,6 +104,10 @@ export class ClientConnection implements ClientSide {
     return this.phase === CLOSED;
   }
 
+  get fresh(): boolean {
+    return !this.heard;
+  }
+
   /** Idle between requests: no partial head, no request, nothing left to write. */
   get idle(): boolean {
     return this.phase === HEAD && this.input === null && this.out.empty;
@@ -129,6 +134,7 @@ export class ClientConnection implements ClientSide {
 
   onData(chunk: Buffer): void {
     this.lastActiveAt = clock.now;
+    this.heard = true;
     if (this.phase === UPGRADED) {
       this.current!.received(chunk.length);
       if (!this.upgradeSink!(chunk)) this.pauseReading();
@@ -315,14 +321,11 @@ export class ClientConnection implements ClientSide {
       this.input = input.subarray(headLength);
     }
     const host = canonicalHost(head.host);
-    transaction.begin(
-      this,
-      headBytes,
-      host,
-      this.context.internal && (head.xForwarded === "https" || head.xForwarded === "ssl")
-        ? "https"
-        : "http",
-    );
+    const context = this.context;
+    const https =
+      context.tls ||
+      (context.internal && (head.xForwarded === "https" || head.xForwarded === "ssl"));
+    transaction.begin(this, headBytes, host, https ? "https" : "http");
     this.headStartedAt = 0;
     this.phase = ACTIVE;
     this.persist = head.keepAlive;

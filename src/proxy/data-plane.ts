@@ -4,7 +4,6 @@
  * beside the management API; with `workers`, each worker runs one of its own.
  */
 
-import type { TCPSocketListener } from "bun";
 import type { Action } from "../actions/action.ts";
 import { type ActionContext, compileRule } from "../actions/compile.ts";
 import { Router } from "../actions/router.ts";
@@ -16,7 +15,7 @@ import { sweepEjections } from "../backend/passive.ts";
 import { BackendPool } from "../backend/pool.ts";
 import { BackendStates } from "../backend/state.ts";
 import { BackendWaits } from "../backend/waits.ts";
-import type { ListenAddress } from "../config/address.ts";
+import { formatAddress, type ListenAddress } from "../config/address.ts";
 import { type Config, ConfigError } from "../config/config.ts";
 import { DEFAULT_LIMITS, type HeadLimits } from "../http/limits.ts";
 import { RuleTable } from "../rules/table.ts";
@@ -25,9 +24,13 @@ import type { StatsBook } from "../stats/host-stats.ts";
 import { MetricsBook } from "../stats/metrics/book.ts";
 import type { Observers } from "../stats/observers.ts";
 import { RateBook } from "../stats/rates.ts";
-import type { ClientConnection } from "./client-connection.ts";
+import { bindRefusal } from "../system/bind-error.ts";
+import { ChallengeRouter } from "../tls/challenge-router.ts";
+import type { ChallengeBook } from "../tls/challenges.ts";
+import { listenTls } from "../tls/listener.ts";
+import { type CertificateFeed, SniContexts } from "../tls/sni.ts";
 import { Forwarder } from "./forwarder.ts";
-import { listen } from "./listener.ts";
+import { type Listening, listen } from "./listener.ts";
 import type { ListenerContext, OpenConnection } from "./listener-context.ts";
 import { Spares } from "./spares.ts";
 import { connectionTimeouts, startSweep } from "./sweep.ts";
@@ -35,8 +38,9 @@ import { connectionTimeouts, startSweep } from "./sweep.ts";
 export interface DataPlane {
   readonly table: RuleTable<Action>;
   /** Bound ports, in the order of the configured addresses (useful with port 0). */
-  readonly ports: { bind: number[]; internal: number[] };
-  readonly listeners: TCPSocketListener<ClientConnection>[];
+  readonly ports: PlanePorts;
+  /** `bind`, then `bind_internal`, then `bind_tls` listeners. */
+  readonly listeners: Listening[];
   /** What is known of each backend address; an operator's drain or disable is set here. */
   readonly backends: BackendStates;
   /** Client connections open now, lingering ones included. */
@@ -49,11 +53,21 @@ export interface DataPlane {
   stop(graceSeconds: number): Promise<void>;
 }
 
+export interface PlanePorts {
+  bind: number[];
+  internal: number[];
+  tls: number[];
+}
+
 export interface DataPlaneOptions {
   /** Share each port with other processes (workers); the ports must then be fixed. */
   reusePort: boolean;
   /** Told of each request as it ends (metrics, the access log); the plane adds its rates. */
   observers?: Observers;
+  /** The certificates `bind_tls` listeners serve (none when absent). */
+  certificates?: CertificateFeed;
+  /** ACME http-01 answers for plain listeners (none when absent). */
+  challenges?: ChallengeBook;
 }
 
 export function startDataPlane(
@@ -86,6 +100,7 @@ export function startDataPlane(
       limits: { ...DEFAULT_LIMITS, maxHeadSize: Math.max(65536, limits.maxHeadSize) },
     }),
     spin: null,
+    https: { port: 443 },
   };
   // A drained or disabled backend keeps no idle connection: none may be reused.
   states.onChange((state) => {
@@ -110,11 +125,14 @@ export function startDataPlane(
     spinning: () => context.spin?.size ?? 0,
     waiting: () => waits.size,
   });
-  options.observers?.add(metrics);
+  // `metrics = false`: the book stays (empty) but counts nothing, at no cost per request.
+  if (config.metrics) options.observers?.add(metrics);
   const timeouts = connectionTimeouts(config);
+  const challenges = options.challenges;
   const external: ListenerContext = {
     internal: false,
-    router,
+    tls: false,
+    router: challenges === undefined ? router : new ChallengeRouter(challenges, router),
     limits,
     connections,
     maxConnections: config.maxConnections,
@@ -123,7 +141,14 @@ export function startDataPlane(
     observer: options.observers ?? rates,
   };
   const internal: ListenerContext = { ...external, internal: true };
-  const listeners: TCPSocketListener<ClientConnection>[] = [];
+  // ACME challenges come over plain HTTP only.
+  const secure: ListenerContext = { ...external, tls: true, router };
+  const sni = config.bindTls.length === 0 ? null : sniContexts(config);
+  const unfollow =
+    sni === null || options.certificates === undefined
+      ? () => {}
+      : sni.follow(options.certificates);
+  const listeners: Listening[] = [];
   try {
     for (const address of config.bind) {
       listeners.push(bindOrExplain(address, external, options, "bind", "--bind"));
@@ -131,16 +156,28 @@ export function startDataPlane(
     for (const address of config.bindInternal) {
       listeners.push(bindOrExplain(address, internal, options, "bind_internal", "--bind-internal"));
     }
+    for (const address of config.bindTls) {
+      try {
+        listeners.push(listenTls(address, secure, sni!, options.reusePort));
+      } catch (error) {
+        throw bindRefusal(error, address.text, "bind_tls", "--bind-tls");
+      }
+    }
   } catch (error) {
+    unfollow();
     for (const listener of listeners) listener.stop(true);
     throw error;
   }
+  // `redirect_https` sends clients to the first TLS listener, as bound (port 0 too).
+  const firstTls = listeners[config.bind.length + config.bindInternal.length];
+  if (firstTls !== undefined) context.https.port = firstTls.port;
   const stopSweep = startSweep(connections, pool, timeouts, () =>
     // Passive ejection counts in wall-clock time, as failures are reported.
     sweepEjections(states, Date.now(), (key) => checks.has(key)),
   );
   const stopRates = rates.start();
   const bindCount = config.bind.length;
+  const plainCount = bindCount + config.bindInternal.length;
   return {
     table,
     listeners,
@@ -152,7 +189,8 @@ export function startDataPlane(
     },
     ports: {
       bind: listeners.slice(0, bindCount).map((listener) => listener.port),
-      internal: listeners.slice(bindCount).map((listener) => listener.port),
+      internal: listeners.slice(bindCount, plainCount).map((listener) => listener.port),
+      tls: listeners.slice(plainCount).map((listener) => listener.port),
     },
     async stop(graceSeconds) {
       for (const listener of listeners) listener.stop(false);
@@ -160,11 +198,34 @@ export function startDataPlane(
       for (const connection of connections) connection.abort();
       stopSweep();
       stopRates();
+      unfollow();
       checks.stopAll();
       pool.closeAll();
       for (const listener of listeners) listener.stop(true);
     },
   };
+}
+
+/** One log line per listener (host, port), in the plane's order: `bind`, `bind_internal`, `bind_tls`. */
+export function listeningLines(config: Config, listeners: [string, number][]): string[] {
+  const internalFrom = config.bind.length;
+  const tlsFrom = internalFrom + config.bindInternal.length;
+  return listeners.map(([host, port], i) => {
+    const kind = i >= tlsFrom ? " (TLS)" : i >= internalFrom ? " (trusted: bind_internal)" : "";
+    return `listening on ${formatAddress(host, port)}${kind}`;
+  });
+}
+
+/** The certificate table of the TLS listeners; a `tls_ciphers` OpenSSL refuses stops start-up. */
+function sniContexts(config: Config): SniContexts {
+  try {
+    return new SniContexts(
+      { minVersion: config.tlsMinVersion, ciphers: config.tlsCiphers },
+      config.tlsDefault,
+    );
+  } catch (error) {
+    throw new ConfigError(`tls_ciphers: ${(error as Error).message}`);
+  }
 }
 
 function bindOrExplain(
@@ -173,28 +234,27 @@ function bindOrExplain(
   options: DataPlaneOptions,
   option: string,
   flag: string,
-): TCPSocketListener<ClientConnection> {
+): Listening {
   try {
     return listen(address, context, options.reusePort);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === "EADDRINUSE"
-        ? "the address is in use"
-        : code === "EACCES"
-          ? "permission denied: ports below 1024 need root"
-          : code === "EADDRNOTAVAIL"
-            ? "no such address on this machine"
-            : (error as Error).message;
-    throw new ConfigError(`cannot listen on ${address.text} (${why}): change ${option} or ${flag}`);
+    throw bindRefusal(error, address.text, option, flag);
   }
 }
 
+/** How long a shutdown waits for the first request of a connection that has sent nothing yet. */
+const FIRST_REQUEST_MS = 1000;
+
 /** Waits until every connection is between requests, or the grace period ends. */
 async function drain(connections: Set<OpenConnection>, graceSeconds: number): Promise<void> {
-  const deadline = performance.now() + graceSeconds * 1000;
+  const start = performance.now();
+  const deadline = start + graceSeconds * 1000;
   while (performance.now() < deadline) {
-    for (const connection of connections) if (connection.idle) connection.close();
+    // A connection accepted just before the listener closed has its first request on the way.
+    const patient = performance.now() - start < FIRST_REQUEST_MS;
+    for (const connection of connections) {
+      if (connection.idle && !(patient && connection.fresh)) connection.close();
+    }
     if (connections.size === 0) return;
     await Bun.sleep(25);
   }

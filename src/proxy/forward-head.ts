@@ -131,8 +131,9 @@ function dropped(
 /**
  * The lines Mantrid adds to a request for its backend. On `bind_internal` the
  * client's forwarding headers are trusted and extended; on `bind` they were
- * dropped and these replace them. An upgrade keeps its Upgrade header and says
- * so in Connection; an HTTP/1.0 request asks the backend to keep the connection.
+ * dropped and these replace them (`https` on a `bind_tls` listener). An
+ * upgrade keeps its Upgrade header and says so in Connection; an HTTP/1.0
+ * request asks the backend to keep the connection.
  */
 export function forwardingLines(
   internal: boolean,
@@ -140,12 +141,13 @@ export function forwardingLines(
   clientAddress: string,
   upgrade: boolean,
   http10: boolean,
+  https = false,
 ): string {
   let extra =
     internal && forwardedFor !== null
       ? `X-Forwarded-For: ${forwardedFor}, ${clientAddress}\r\n`
       : `X-Forwarded-For: ${clientAddress}\r\n`;
-  if (!internal) extra += "X-Forwarded-Proto: http\r\n";
+  if (!internal) extra += https ? "X-Forwarded-Proto: https\r\n" : "X-Forwarded-Proto: http\r\n";
   if (upgrade) extra += "Connection: upgrade\r\n";
   else if (http10) extra += "Connection: keep-alive\r\n";
   return extra;

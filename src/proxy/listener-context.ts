@@ -8,6 +8,8 @@ import type { Spares } from "./spares.ts";
 export interface OpenConnection {
   /** Between requests, with nothing left to write. */
   readonly idle: boolean;
+  /** Not a byte received yet: its client has just connected, a first request on the way. */
+  readonly fresh?: boolean;
   /** Ends the current phase if it has waited past its limit. */
   expire(now: number): void;
   /** Closes once what is queued has been written. */
@@ -24,6 +26,8 @@ export interface RequestRouter {
 export interface ListenerContext {
   /** A `bind_internal` listener: forwarding headers from the client are trusted. */
   readonly internal: boolean;
+  /** A `bind_tls` listener: every request on it is https. */
+  readonly tls: boolean;
   readonly router: RequestRouter;
   readonly limits: HeadLimits;
   readonly connections: Set<OpenConnection>;

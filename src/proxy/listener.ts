@@ -6,6 +6,14 @@ import { log } from "../log.ts";
 import { ClientConnection } from "./client-connection.ts";
 import type { ListenerContext } from "./listener-context.ts";
 
+/** A bound listener, plain or TLS: what the data plane stops and the log names. */
+export interface Listening {
+  readonly hostname: string;
+  readonly port: number;
+  /** Stops accepting; with `closeActiveConnections`, a plain listener also closes its sockets. */
+  stop(closeActiveConnections?: boolean): void;
+}
+
 const TOO_MANY = errorResponse(503, "too many connections", [["Retry-After", "1"]]);
 
 /** `reusePort` works at run time but is missing from Bun.listen's option types. */

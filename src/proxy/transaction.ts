@@ -50,7 +50,7 @@ export class Transaction implements Exchange, RequestEnd {
   private onDeadline: (() => void) | null = null;
   private listener: ExchangeListener | null = null;
   private client!: ClientSide;
-  /** Forwarding lines for one client address differ only by two flags: kept per variant. */
+  /** Forwarding lines for one client address differ only by three flags: kept per variant. */
   private readonly linesByVariant: (string | undefined)[] = [];
   private linesAddress = "";
 
@@ -199,10 +199,11 @@ export class Transaction implements Exchange, RequestEnd {
       this.linesByVariant.length = 0;
       this.linesAddress = address;
     }
-    const variant = (head.upgrade ? 1 : 0) | (http10 ? 2 : 0);
+    const https = this.protocol === "https";
+    const variant = (head.upgrade ? 1 : 0) | (http10 ? 2 : 0) | (https ? 4 : 0);
     let lines = this.linesByVariant[variant];
     if (lines === undefined) {
-      lines = forwardingLines(false, null, address, head.upgrade, http10);
+      lines = forwardingLines(false, null, address, head.upgrade, http10, https);
       this.linesByVariant[variant] = lines;
     }
     return lines;

@@ -3,7 +3,7 @@
  * it) and writing it from the `drain` event. The owner stops reading from the
  * other side while anything is queued: that is the whole of backpressure.
  */
-import type { Socket } from "bun";
+import type { SocketWriter } from "./client-socket.ts";
 import { clock } from "./clock.ts";
 
 const OPEN = 0;
@@ -21,7 +21,7 @@ export class WriteQueue {
    */
   private waitingSince = 0;
 
-  constructor(private readonly socket: Socket<unknown>) {}
+  constructor(private readonly socket: SocketWriter) {}
 
   get empty(): boolean {
     return this.queue.length === 0;

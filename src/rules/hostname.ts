@@ -47,5 +47,34 @@ const VALID_RE = new RegExp(`^(?:https?://)?(?:${VALID_LABEL}\\.)*${VALID_LABEL}
 
 /** The canonical form of a valid hostname, in one regex test; null: check it with `Hostname`. */
 export function quickHostname(name: string): string | null {
+  if (isCanonicalHostname(name)) return name;
   return name.length <= HOSTNAME_MAX && VALID_RE.test(name) ? canonicalHostname(name) : null;
+}
+
+const DOT = 0x2e;
+const DASH = 0x2d;
+
+/**
+ * True for a valid name already in its canonical form: labels of lower-case
+ * letters, digits and inner `-`, no protocol, no trailing dot. One pass over
+ * the name, as a million of them arrive in one rule set; false says nothing.
+ */
+export function isCanonicalHostname(name: string): boolean {
+  const length = name.length;
+  if (length > HOSTNAME_MAX) return false;
+  let labelAt = 0;
+  for (let i = 0; i <= length; i++) {
+    const code = i === length ? DOT : name.charCodeAt(i);
+    if (code === DOT) {
+      const label = i - labelAt;
+      if (label === 0 || label > LABEL_MAX) return false;
+      if (name.charCodeAt(labelAt) === DASH || name.charCodeAt(i - 1) === DASH) return false;
+      labelAt = i + 1;
+    } else if (
+      !((code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39) || code === DASH)
+    ) {
+      return false;
+    }
+  }
+  return true;
 }

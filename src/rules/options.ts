@@ -4,26 +4,18 @@
  * client produced; what is stored is canonical.
  */
 import * as v from "valibot";
-import { formatAddress } from "../config/address.ts";
+import { type Backend, Backends, type BackendWithSettings } from "./backends.ts";
+import { Count, flag, numeric } from "./values.ts";
 
-/** A number, or a string holding one (as the command line sends it). */
-function numeric(message: string) {
-  return v.pipe(
-    v.union(
-      [
-        v.number(message),
-        v.pipe(
-          v.string(message),
-          v.trim(),
-          v.regex(/^-?\d+(?:\.\d+)?$/, message),
-          v.transform(Number),
-        ),
-      ],
-      message,
-    ),
-    v.finite(message),
-  );
-}
+export { type Backend, Backends, type BackendWithSettings };
+
+/** Any action: a plain-HTTP request is sent to https:// instead (308) and only https runs it. */
+const RedirectHttps = v.optional(flag("redirect_https must be true or false"));
+
+/** Any action: "auto" obtains the hostname's certificate from ACME and keeps it renewed. */
+const Tls = v.optional(
+  v.literal("auto", 'tls is "auto" (a certificate obtained from ACME) or left out'),
+);
 
 const Seconds = v.pipe(
   numeric("must be a number of seconds"),
@@ -32,122 +24,6 @@ const Seconds = v.pipe(
 const PositiveSeconds = v.pipe(
   numeric("must be a number of seconds"),
   v.gtValue(0, "must be greater than 0"),
-);
-
-const BACKEND_HOST_RE =
-  /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
-const BackendHost = v.pipe(
-  v.string("a backend host must be a string"),
-  v.regex(BACKEND_HOST_RE, "a backend host is a hostname, an IPv4 or an IPv6 address"),
-);
-const Port = v.pipe(
-  numeric("a port must be a number"),
-  v.integer("a port must be an integer"),
-  v.minValue(1, "a port is 1 to 65535"),
-  v.maxValue(65535, "a port is 1 to 65535"),
-);
-
-/** A backend with settings of its own, as stored: `address` is canonical `host:port`. */
-export interface BackendWithSettings {
-  address: string;
-  /** Share of requests relative to the others (1 to 1000). */
-  weight: number;
-  /** Used only while no primary backend is usable. */
-  backup: boolean;
-  /** Requests in flight at most (0: no limit); more wait up to `queue_timeout`. */
-  max_conns: number;
-}
-
-/** A backend as stored: `[host, port]` (the original form), or with settings. */
-export type Backend = [host: string, port: number] | BackendWithSettings;
-
-/** `"host:port"` or `"[::1]:8000"` into its parts; the port stays a string for `Port`. */
-function splitHostPort(text: string): [string, string] | null {
-  const trimmed = text.trim();
-  const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(trimmed);
-  if (bracketed) return [bracketed[1]!, bracketed[2]!];
-  const colon = trimmed.lastIndexOf(":");
-  if (colon <= 0 || trimmed.indexOf(":") !== colon) return null;
-  return [trimmed.slice(0, colon), trimmed.slice(colon + 1)];
-}
-
-const BackendPair = v.strictTuple(
-  [BackendHost, Port],
-  'a backend is "host:port", "[::1]:port" or [host, port]',
-);
-/** `"host:port"` or `[host, port]` as a checked pair, or the message that says what is wrong. */
-function backendPair(value: unknown): [string, number] | string {
-  const pair = typeof value === "string" ? splitHostPort(value) : value;
-  if (pair === null) return `"${value}" is not host:port (an IPv6 address as [::1]:port)`;
-  const result = v.safeParse(BackendPair, pair);
-  return result.success ? result.output : result.issues[0].message;
-}
-
-const Weight = v.pipe(
-  numeric("weight must be a number"),
-  v.integer("weight must be an integer"),
-  v.minValue(1, "weight is 1 to 1000"),
-  v.maxValue(1000, "weight is 1 to 1000"),
-);
-const Count = (name: string) =>
-  v.pipe(
-    numeric(`${name} must be a number`),
-    v.integer(`${name} must be an integer`),
-    v.minValue(0, `${name} must not be negative`),
-    v.maxValue(1_000_000, `${name} is at most 1000000`),
-  );
-
-const BackendObject = v.strictObject(
-  {
-    address: v.string('address must be a string, "host:port"'),
-    weight: v.optional(Weight, 1),
-    backup: v.optional(v.boolean("backup must be true or false"), false),
-    max_conns: v.optional(Count("max_conns"), 0),
-  },
-  "a backend object takes address (required), weight, backup and max_conns",
-);
-
-/** One backend in any accepted form, with a message that says what is wrong with it. */
-const Backend = v.pipe(
-  v.unknown(),
-  v.rawTransform<unknown, Backend>(({ dataset, addIssue, NEVER }) => {
-    const value = dataset.value;
-    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
-      const parsed = v.safeParse(BackendObject, value);
-      if (!parsed.success) {
-        addIssue({ message: parsed.issues[0].message });
-        return NEVER;
-      }
-      const pair = backendPair(parsed.output.address);
-      if (typeof pair === "string") {
-        addIssue({ message: `address: ${pair}` });
-        return NEVER;
-      }
-      return { ...parsed.output, address: formatAddress(pair[0], pair[1]) };
-    }
-    const pair = backendPair(value);
-    if (typeof pair === "string") {
-      addIssue({ message: pair });
-      return NEVER;
-    }
-    return pair;
-  }),
-);
-
-/** A list of backends, or one string of comma-separated `host:port` (the client's `backends=`). */
-export const Backends = v.pipe(
-  v.union(
-    [
-      v.pipe(
-        v.string(),
-        v.transform((text) => text.split(",").filter((part) => part.trim() !== "")),
-      ),
-      v.array(v.unknown()),
-    ],
-    "backends must be a list or a comma-separated string",
-  ),
-  v.array(Backend),
-  v.minLength(1, "backends must name at least one backend"),
 );
 
 /** The balancing policies a proxy rule may name (one file each in src/balance/). */
@@ -248,8 +124,19 @@ export const ProxyOptions = v.strictObject(
     health: v.optional(Health),
     when_all_down: v.optional(v.picklist(["spin", "fail"], "when_all_down is spin or fail")),
     spin_timeout: v.optional(PositiveSeconds),
+    // For https:// backends: a PEM file of CAs to trust instead of the system's, or no check at all.
+    ca: v.optional(
+      v.pipe(
+        v.string("ca must be a string: the path of a PEM file"),
+        v.minLength(1, "ca must not be empty"),
+        v.maxLength(4096, "ca is at most 4096 characters"),
+      ),
+    ),
+    verify: v.optional(flag("verify must be true or false")),
+    redirect_https: RedirectHttps,
+    tls: Tls,
   },
-  "proxy takes backends (required), attempts, delay, policy, hash_key, queue_timeout, health, when_all_down and spin_timeout",
+  "proxy takes backends (required), attempts, delay, policy, hash_key, queue_timeout, health, when_all_down, spin_timeout, ca, verify, redirect_https and tls",
 );
 
 /** A plain name: static types become file names, so no path can be smuggled in. */
@@ -259,8 +146,10 @@ export const StaticOptions = v.strictObject(
       v.string("type must be a string"),
       v.regex(/^[A-Za-z0-9_-]{1,64}$/, "type is a plain name of letters, digits, '-' and '_'"),
     ),
+    redirect_https: RedirectHttps,
+    tls: Tls,
   },
-  "static takes type (required)",
+  "static takes type (required), redirect_https and tls",
 );
 
 export const RedirectOptions = v.strictObject(
@@ -271,8 +160,10 @@ export const RedirectOptions = v.strictObject(
       v.maxLength(2048, "redirect_to is at most 2048 characters"),
       v.regex(/^[\x21-\x7e]+$/, "redirect_to must be printable ASCII without white space"),
     ),
+    redirect_https: RedirectHttps,
+    tls: Tls,
   },
-  "redirect takes redirect_to (required)",
+  "redirect takes redirect_to (required), redirect_https and tls",
 );
 
 export const EmptyOptions = v.strictObject(
@@ -283,8 +174,10 @@ export const EmptyOptions = v.strictObject(
       v.minValue(200, "code must be an HTTP status from 200 to 599"),
       v.maxValue(599, "code must be an HTTP status from 200 to 599"),
     ),
+    redirect_https: RedirectHttps,
+    tls: Tls,
   },
-  "empty takes code (required)",
+  "empty takes code (required), redirect_https and tls",
 );
 
 export const SpinOptions = v.strictObject(
@@ -292,8 +185,13 @@ export const SpinOptions = v.strictObject(
     timeout: v.optional(PositiveSeconds, 120),
     // Kept for compatibility: spinning requests wake on each rule change, not on a poll.
     check_interval: v.optional(PositiveSeconds, 1),
+    redirect_https: RedirectHttps,
+    tls: Tls,
   },
-  "spin takes timeout and check_interval",
+  "spin takes timeout, check_interval, redirect_https and tls",
 );
 
-export const NoOptions = v.strictObject({}, "this action takes no options");
+export const NoOptions = v.strictObject(
+  { redirect_https: RedirectHttps, tls: Tls },
+  "this action takes no option but redirect_https and tls",
+);

@@ -5,6 +5,10 @@
  * Changes that arrive while a write is under way share the next write.
  * A rule that cannot work (a `static` page that does not exist) is refused
  * before anything changes.
+ *
+ * Why this file is long: the queue, its undo on a failed write and the order
+ * in which a batch reaches the disk, the workers, the table and the watchers
+ * are one mechanism, best read in one place.
  */
 import type { StoredAdmin } from "../backend/admin.ts";
 import type { AdminState } from "../backend/state.ts";
@@ -25,9 +29,29 @@ export interface WholeState {
 /**
  * Makes a batch of changes durable. `snapshot` builds the whole state (rules
  * after the batch, and counters) for a store that rewrites its file; a store
- * that appends changes calls it only when it compacts.
+ * that appends changes calls it only when it compacts. A shared store that
+ * puts the batch into the table itself, in its own order (`applyCommitted`),
+ * resolves "applied".
  */
-export type Save = (changes: readonly Change[], snapshot: () => WholeState) => Promise<void>;
+export type Save = (
+  changes: readonly Change[],
+  snapshot: () => WholeState,
+  // biome-ignore lint/suspicious/noConfusingVoidType: a store that only saves returns nothing.
+) => Promise<void | "applied">;
+
+/**
+ * Whose changes a shared store hands to `applyCommitted`: this instance's batch
+ * being saved ("mine"), other instances' ("theirs"), or a whole read that holds
+ * the batch being saved too ("theirs-and-mine").
+ */
+export type Whose = "mine" | "theirs" | "theirs-and-mine";
+
+/** What a shared store (etcd) needs of the registry to follow the changes it commits. */
+export interface SharedTable {
+  applyCommitted(changes: readonly Change[], whose: Whose): Promise<void>;
+  /** The state the table serves (without the changes still waiting here). */
+  committed(): WholeState;
+}
 
 export type Change =
   | { kind: "set"; key: string; rule: Rule }
@@ -66,9 +90,14 @@ export class RuleRegistry<A> {
    * change keeps what it replaced, so a failed write can be taken back.
    */
   private latest: Map<string, Rule>;
+  /** `latest` is a replacement's map, which is never edited (see `ownLatest`). */
+  private latestShared = false;
   private queue: Waiting[] = [];
+  /** The batch being saved. */
+  private batch: Waiting[] = [];
   private writing: Promise<void> | null = null;
   private readonly admin: AdminBook;
+  private readonly listeners = new Set<(changes: readonly Change[]) => void>();
 
   constructor(
     private readonly table: RuleTable<A>,
@@ -117,6 +146,12 @@ export class RuleRegistry<A> {
     return this.latest.entries();
   }
 
+  /** Told of each batch of changes once it is durable and serving; returns the unsubscribe. */
+  onChange(listener: (changes: readonly Change[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   /** What an operator said of each backend address (`host:port`): `get` and `all`. */
   get backends(): Pick<AdminBook, "get" | "all"> {
     return this.admin;
@@ -141,7 +176,10 @@ export class RuleRegistry<A> {
     return true;
   }
 
-  /** Rejects with RuleRefused, changing nothing, when any rule of the set cannot work. */
+  /**
+   * Rejects with RuleRefused, changing nothing, when any rule of the set cannot
+   * work. The set is kept, not copied: the caller must not change it after.
+   */
   replaceAll(rules: RuleSet): Promise<void> {
     if (this.check !== null) {
       const found = [...unworkable(rules, this.check)].flatMap(([problem, keys]) =>
@@ -165,12 +203,21 @@ export class RuleRegistry<A> {
     });
   }
 
+  /** `latest`, to edit: a copy of its own first if it is a replacement's map. */
+  private ownLatest(): Map<string, Rule> {
+    if (this.latestShared) {
+      this.latest = new Map(this.latest);
+      this.latestShared = false;
+    }
+    return this.latest;
+  }
+
   /** Applies `change` to `latest`; returns what puts it back. */
   private apply(change: Change): () => void {
-    const rules = this.latest;
     switch (change.kind) {
       case "set":
       case "delete": {
+        const rules = this.ownLatest();
         const before = rules.get(change.key);
         if (change.kind === "set") rules.set(change.key, change.rule);
         else rules.delete(change.key);
@@ -180,10 +227,14 @@ export class RuleRegistry<A> {
         };
       }
       case "replace": {
-        // A copy, as later changes edit it; the old map, untouched, is the undo.
-        this.latest = new Map(change.rules);
+        // Shared with the change until an edit copies it (a million rules take a while to
+        // copy); the old map, untouched, is the undo.
+        const [rules, shared] = [this.latest, this.latestShared];
+        this.latest = change.rules;
+        this.latestShared = true;
         return () => {
           this.latest = rules;
+          this.latestShared = shared;
         };
       }
       case "backend":
@@ -196,27 +247,64 @@ export class RuleRegistry<A> {
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0);
+      this.batch = batch;
       const changes = batch.map((waiting) => waiting.change);
+      let applied = false;
       try {
         // The whole state is built only if the store asks for it (a rewrite or compaction).
-        await this.save(changes, () => ({
+        const saved = await this.save(changes, () => ({
           hosts: rulesAfter(this.table, changes),
           stats: this.stats.toJSON(),
           backends: this.admin.after(changes),
         }));
+        applied = saved === "applied";
       } catch (error) {
         // Nothing of this batch is on disk: take back it and what came after, newest
         // first, then put back what still waits.
         for (const waiting of [...batch, ...this.queue].reverse()) waiting.undo();
         for (const waiting of this.queue) waiting.undo = this.apply(waiting.change);
         for (const waiting of batch) waiting.reject(error);
+        this.batch = [];
         continue;
       }
-      if (this.publish !== null) await this.publish(changes);
-      for (const change of changes) this.applyToTable(change);
+      this.batch = [];
+      if (!applied) await this.toTable(changes);
       for (const waiting of batch) waiting.resolve();
     }
     this.writing = null;
+  }
+
+  /** Where else durable changes must apply, then the table, then who listens. */
+  private async toTable(changes: readonly Change[]): Promise<void> {
+    if (this.publish !== null) await this.publish(changes);
+    for (const change of changes) this.applyToTable(change);
+    for (const listener of this.listeners) listener(changes);
+  }
+
+  /**
+   * Puts changes a shared store committed into the table, in the store's order.
+   * Changes of other instances go under the ones still waiting here, so what
+   * the API answers stays "the table, then what waits".
+   */
+  applyCommitted(changes: readonly Change[], whose: Whose): Promise<void> {
+    // This instance's batch is in `latest` already, above what waits after it.
+    if (whose === "mine") this.batch = [];
+    else {
+      const waiting = whose === "theirs" ? [...this.batch, ...this.queue] : this.queue;
+      for (const one of [...this.batch, ...this.queue].reverse()) one.undo();
+      if (whose === "theirs-and-mine") this.batch = [];
+      for (const change of changes) this.apply(change);
+      for (const one of waiting) one.undo = this.apply(one.change);
+    }
+    return this.toTable(changes);
+  }
+
+  committed(): WholeState {
+    return {
+      hosts: this.table.frozen(),
+      stats: this.stats.toJSON(),
+      backends: this.admin.after([]),
+    };
   }
 
   private applyToTable(change: Change): void {

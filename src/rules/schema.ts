@@ -74,6 +74,22 @@ export const Rule = v.pipe(
     v.object({ action: v.literal("unknown"), options: NoOptions, match_subdomains: v.boolean() }),
     v.object({ action: v.literal("no_hosts"), options: NoOptions, match_subdomains: v.boolean() }),
   ]),
+  // ACME's http-01 proves one hostname; subdomains would need *.example.com.
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed || dataset.value.options.tls !== "auto" || !dataset.value.match_subdomains)
+      return;
+    const { options } = dataset.value;
+    addIssue({
+      message:
+        'tls "auto" obtains a certificate for the hostname alone, and ACME\'s http-01 cannot ' +
+        "prove a wildcard (*.example.com) for its subdomains: set match_subdomains to false, " +
+        "or give a wildcard certificate through the API or cert_dir",
+      path: [
+        { type: "object", origin: "value", input: dataset.value, key: "options", value: options },
+        { type: "object", origin: "value", input: options, key: "tls", value: options.tls },
+      ],
+    });
+  }),
 );
 export type Rule = v.InferOutput<typeof Rule>;
 export type RuleTriple = [ActionName, Record<string, unknown>, boolean];

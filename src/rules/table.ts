@@ -38,6 +38,11 @@ export class RuleTable<A> {
    * rule (set, delete and replaceAll keep it so), so a hit needs no check.
    */
   private bare = new Map<string, Rule>();
+  /**
+   * `bare` is a map someone else holds too (the set given to replaceAll, or one
+   * handed out by `frozen`): the first change copies it, so neither sees the other's.
+   */
+  private bareShared = false;
   private bareEntries = new Map<string, Entry<A>>();
   private readonly http = new Map<string, Entry<A>>();
   private readonly https = new Map<string, Entry<A>>();
@@ -87,7 +92,7 @@ export class RuleTable<A> {
     }
     if (map !== null) map.set(name, this.entry(key, rule));
     else {
-      this.bare.set(key, rule);
+      this.ownBare().set(key, rule);
       // Made now, so the rule is ready (a static page read) before its first request.
       this.bareEntries.set(key, this.entry(key, rule));
     }
@@ -103,43 +108,58 @@ export class RuleTable<A> {
     let existed: boolean;
     if (map !== null) existed = map.delete(name);
     else {
-      existed = this.bare.delete(key);
+      existed = this.bare.has(key) && this.ownBare().delete(key);
       this.bareEntries.delete(key);
     }
     if (existed) this.changed();
     return existed;
   }
 
-  /** Swaps in a whole rule set as one change. */
+  /**
+   * Swaps in a whole rule set as one change. The set is kept, not copied (a
+   * million rules take a while to copy): its owner must not change it after.
+   */
   replaceAll(rules: RuleSet): void {
     const observer = this.observer;
     if (observer !== null) {
       for (const rule of rules.values()) observer.added(rule);
-      for (const [, rule] of this.frozen()) observer.removed(rule);
+      // The maps about to be dropped, as they are: nothing changes them meanwhile.
+      for (const rule of this.bare.values()) observer.removed(rule);
+      for (const entry of this.http.values()) observer.removed(entry.rule);
+      for (const entry of this.https.values()) observer.removed(entry.rule);
     }
-    this.bare = new Map(rules);
+    this.bare = rules;
+    this.bareShared = true;
     this.bareEntries = new Map();
     this.http.clear();
     this.https.clear();
     const ready = new Set<Rule>();
-    for (const [key, rule] of rules) {
+    let last: Rule | undefined;
+    rules.forEach((rule, key) => {
       // Only keys with a protocol prefix move out ('h' first: most names skip the test).
       if (key.charCodeAt(0) === H && (key.startsWith("http://") || key.startsWith("https://"))) {
-        this.bare.delete(key);
+        this.ownBare().delete(key);
         const [map, name] = this.mapFor(key);
         map!.set(name, this.entry(key, rule));
-      } else if (!ready.has(rule)) {
+      } else if (rule !== last) {
         // Each distinct rule is made ready now, as `set` does (a static page is read).
-        ready.add(rule);
-        this.bareEntries.set(key, this.entry(key, rule));
+        if (!ready.has(rule)) {
+          ready.add(rule);
+          this.bareEntries.set(key, this.entry(key, rule));
+        }
+        last = rule;
       }
-    }
+    });
     this.changed();
   }
 
-  /** The rules as they are now, unaffected by later changes (a copy of each map, not of its rules). */
+  /**
+   * The rules as they are now, unaffected by later changes: a copy of each map
+   * (not of its rules), the unprefixed one copied only if the table changes.
+   */
   frozen(): RuleEntries {
-    return frozenEntries(new Map(this.bare), [new Map(this.http), new Map(this.https)]);
+    this.bareShared = true;
+    return frozenEntries(this.bare, [new Map(this.http), new Map(this.https)]);
   }
 
   /** Called after every change; spinning requests wait on this. Returns an unsubscribe. */
@@ -151,6 +171,15 @@ export class RuleTable<A> {
   private changed(): void {
     this.version++;
     for (const listener of [...this.listeners]) listener();
+  }
+
+  /** `bare`, for a change: a copy of its own first, if it is shared. */
+  private ownBare(): Map<string, Rule> {
+    if (this.bareShared) {
+      this.bare = new Map(this.bare);
+      this.bareShared = false;
+    }
+    return this.bare;
   }
 
   /** The entry of an unprefixed key on its first use, or undefined when there is no such rule. */

@@ -93,6 +93,30 @@ export function lockStateFile(stateFile: string): StateLock {
   );
 }
 
+/**
+ * Takes the lock, trying again while another process holds it, until
+ * `deadlineMs` has passed (a takeover: the other one is letting it go).
+ */
+export async function lockStateFileWithin(
+  stateFile: string,
+  deadlineMs: number,
+): Promise<StateLock> {
+  const deadline = performance.now() + deadlineMs;
+  for (;;) {
+    try {
+      return lockStateFile(stateFile);
+    } catch (error) {
+      if (!(error instanceof StateFileInUse) || performance.now() >= deadline) throw error;
+    }
+    await Bun.sleep(10);
+  }
+}
+
+/** The pid the lock's holder wrote; meaningful only while the lock is held. */
+export function lockHolder(stateFile: string): number | null {
+  return readPid(lockPath(stateFile));
+}
+
 /** Runs a file operation, turning a system error into one line for the operator. */
 function attempt<T>(doing: string, operation: () => T): T {
   try {

@@ -10,8 +10,9 @@ import { parseStoredBackends, type StoredAdmin } from "../backend/admin.ts";
 import { scanObject, skipValue, skipWhitespace } from "../json/object-scan.ts";
 import type { WholeState } from "../rules/registry.ts";
 import { parseRuleSetJson } from "../rules/rule-set-json.ts";
-import { type Parsed, parseRuleSet, type Rule, type RuleSet, toTriple } from "../rules/schema.ts";
+import { type Parsed, parseRuleSet, type RuleSet } from "../rules/schema.ts";
 import type { StatsRecord } from "../stats/host-stats.ts";
+import { encodeHosts } from "./encode-hosts.ts";
 import { StateFileError } from "./state-file.ts";
 
 export interface Snapshot {
@@ -137,45 +138,25 @@ function readSlow(text: string, path: string): Fields {
 
 export interface Serialized {
   /** The file in slices, written one after another: no 70 MB copy to join them. */
-  parts: Buffer[];
+  parts: Uint8Array[];
   size: number;
   rules: number;
   /** The counters as JSON, to tell later whether they changed. */
   counters: string;
 }
 
-/** Entries per slice (a few ms of work); between slices the event loop serves requests. */
-const SLICE = 5_000;
-
 /** `{"log":…,"hosts":…,"stats":…,"backends":…}` as UTF-8, built a slice at a time. */
 export async function serializeSnapshot(
   document: WholeState,
   generation: string,
 ): Promise<Serialized> {
-  const slices = [Buffer.from(`{"log":${JSON.stringify(generation)},"hosts":{`)];
-  let slice = "";
-  let rules = 0;
-  // Hostnames that share a rule share its text: each distinct rule is encoded once.
-  const encoded = new Map<Rule, string>();
-  for (const [key, rule] of document.hosts) {
-    let json = encoded.get(rule);
-    if (json === undefined) {
-      json = JSON.stringify(toTriple(rule));
-      encoded.set(rule, json);
-    }
-    // Keys are validated hostnames (letters, digits, '.', '-', ':', '/'): nothing to escape.
-    slice += `${rules === 0 ? "" : ","}"${key}":${json}`;
-    if (++rules % SLICE === 0) {
-      slices.push(Buffer.from(slice));
-      slice = "";
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  }
+  const slices: Uint8Array[] = [Buffer.from(`{"log":${JSON.stringify(generation)},"hosts":`)];
+  const rules = await encodeHosts(document.hosts, slices);
   const counters = JSON.stringify(document.stats);
   // Left out while every backend is enabled: such a file is exactly the original's format.
   const admin = Object.keys(document.backends).length > 0;
   const backends = admin ? `,"backends":${JSON.stringify(document.backends)}` : "";
-  slices.push(Buffer.from(`${slice}},"stats":${counters}${backends}}`));
+  slices.push(Buffer.from(`,"stats":${counters}${backends}}`));
   return {
     parts: slices,
     size: slices.reduce((sum, part) => sum + part.length, 0),

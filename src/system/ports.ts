@@ -11,6 +11,7 @@ export function resolvePorts(config: Config): Config {
     ...config,
     bind: config.bind.map(resolve),
     bindInternal: config.bindInternal.map(resolve),
+    bindTls: config.bindTls.map(resolve),
   };
 }
 

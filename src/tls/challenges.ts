@@ -21,6 +21,11 @@ export class ChallengeBook {
     for (const listener of this.listeners) listener(token, null);
   }
 
+  /** No challenge is pending (the usual case: listeners then look no further). */
+  get empty(): boolean {
+    return this.answers.size === 0;
+  }
+
   /** The answer for a request target, or null when it is no challenge of ours. */
   answer(target: string): string | null {
     if (this.answers.size === 0 || !target.startsWith(CHALLENGE_PREFIX)) return null;

@@ -24,6 +24,7 @@ import {
 } from "../stats/metrics/snapshot.ts";
 import { addReports, type RateReport } from "../stats/rates.ts";
 import { selfCommand } from "../system/self-command.ts";
+import type { TlsState, WorkerPorts } from "./messages.ts";
 import { type FromWorker, type ToWorker, WORKER_ENV } from "./messages.ts";
 import { addStats, toWire } from "./wire.ts";
 
@@ -60,12 +61,14 @@ export class WorkerPool {
     private readonly rules: () => Record<string, RuleTriple>,
     /** Drained and disabled backends, for each worker that starts. */
     private readonly backendAdmin: () => Record<string, StoredAdmin> = () => ({}),
+    /** The serving certificates and pending challenges, for each worker that starts. */
+    private readonly tls: () => TlsState = () => ({ certificates: [], challenges: [] }),
   ) {
     this.workers = Array.from({ length: config.workers }, () => null);
   }
 
   /** Starts every worker; resolves with the ports they share once all are serving. */
-  async start(): Promise<{ bind: number[]; internal: number[] }> {
+  async start(): Promise<WorkerPorts> {
     const ready = await Promise.all(this.workers.map((_, index) => this.spawn(index)));
     return ready[0]!;
   }
@@ -83,6 +86,12 @@ export class WorkerPool {
         this.ask(worker, (id) => ({ type: "changes", id, changes: wire })),
       ),
     );
+  }
+
+  /** To every worker, starting ones too (after their start); resolves once all have applied it. */
+  async broadcast(build: (id: number) => ToWorker): Promise<void> {
+    const started = this.workers.filter((worker): worker is Worker => worker !== null);
+    await Promise.all(started.map((worker) => this.ask(worker, build)));
   }
 
   /** Every host's counters: the live workers' plus those of workers that died. */
@@ -204,11 +213,8 @@ export class WorkerPool {
     });
   }
 
-  private spawn(index: number): Promise<{ bind: number[]; internal: number[] }> {
-    const { promise, resolve, reject } = Promise.withResolvers<{
-      bind: number[];
-      internal: number[];
-    }>();
+  private spawn(index: number): Promise<WorkerPorts> {
+    const { promise, resolve, reject } = Promise.withResolvers<WorkerPorts>();
     const worker: Worker = {
       index,
       ready: false,
@@ -244,6 +250,7 @@ export class WorkerPool {
       config: this.config,
       rules: this.rules(),
       backends: this.backendAdmin(),
+      ...this.tls(),
     } satisfies ToWorker);
     log.info(`worker ${index + 1} started (pid ${worker.process.pid})`);
     return promise;

@@ -14,17 +14,24 @@ import { type AccessLog, openAccessLog } from "../stats/access-log.ts";
 import { StatsBook } from "../stats/host-stats.ts";
 import { Observers } from "../stats/observers.ts";
 import { dropPrivileges } from "../system/privileges.ts";
+import { ChallengeBook } from "../tls/challenges.ts";
+import { CertificateMirror } from "../tls/mirror.ts";
 import type { FromWorker, ToWorker, WireChange } from "./messages.ts";
 
 export function runWorker(): Promise<number> {
   const send = (message: FromWorker) => process.send?.(message);
   const stats = new StatsBook();
+  // Copies of the primary's: filled by its start message, then kept in step by its changes.
+  const certificates = new CertificateMirror();
+  const challenges = new ChallengeBook();
   let plane: DataPlane | null = null;
   let accessLog: AccessLog | null = null;
   const { promise, resolve } = Promise.withResolvers<number>();
   process.on("disconnect", () => resolve(0));
   process.on("SIGINT", () => {}); // the primary decides when workers stop
   process.on("SIGTERM", () => {});
+  process.on("SIGHUP", () => {}); // the primary reloads; a hang-up must not end a worker
+  process.on("SIGUSR2", () => {}); // the primary upgrades (a signal to the whole group)
   // From the primary, or from logrotate to the whole group: each worker opens the file anew.
   process.on("SIGUSR1", () => void accessLog?.reopen());
   process.on("message", async (message: ToWorker) => {
@@ -38,7 +45,16 @@ export function runWorker(): Promise<number> {
             accessLog = openAccessLog(path);
             observers.add(accessLog);
           }
-          plane = startDataPlane(message.config, stats, { reusePort: true, observers });
+          for (const certificate of message.certificates ?? []) {
+            certificates.set(certificate.name, certificate);
+          }
+          for (const [token, answer] of message.challenges ?? []) challenges.set(token, answer);
+          plane = startDataPlane(message.config, stats, {
+            reusePort: true,
+            observers,
+            certificates,
+            challenges,
+          });
           const states = plane.backends;
           for (const [key, admin] of Object.entries(message.backends ?? {})) {
             states.setAdmin(states.get(key), admin);
@@ -54,6 +70,15 @@ export function runWorker(): Promise<number> {
           });
           resolve(1);
         }
+        return;
+      case "certificate":
+        certificates.set(message.name, message.certificate);
+        send({ type: "applied", id: message.id });
+        return;
+      case "challenge":
+        if (message.keyAuthorization === null) challenges.delete(message.token);
+        else challenges.set(message.token, message.keyAuthorization);
+        send({ type: "applied", id: message.id });
         return;
       case "changes":
         if (plane) {

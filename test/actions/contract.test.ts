@@ -50,6 +50,7 @@ const context: ActionContext = {
     limits: DEFAULT_LIMITS,
   }),
   spin: null,
+  https: { port: 443 },
 };
 const table = new RuleTable<Action>((_key, rule) => compileRule(context, rule));
 const router = new Router(table, new StatsBook(), answers);

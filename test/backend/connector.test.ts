@@ -8,6 +8,7 @@ import {
   REFUSED,
   TIMED_OUT,
 } from "../../src/backend/connector.ts";
+import { addressOf } from "../../src/backend/members.ts";
 import { BackendPool } from "../../src/backend/pool.ts";
 import { BackendStates } from "../../src/backend/state.ts";
 import { BackendWaits } from "../../src/backend/waits.ts";
@@ -28,7 +29,7 @@ afterAll(() => {
 function member(port: number, extra: Partial<Member> = {}): Member {
   const key = `127.0.0.1:${port}`;
   return {
-    address: { host: "127.0.0.1", port, key },
+    address: addressOf(["127.0.0.1", port]),
     weight: 1,
     backup: false,
     maxConns: 0,

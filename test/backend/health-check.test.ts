@@ -5,6 +5,7 @@ import type { Socket, TCPSocketListener } from "bun";
 import type { BackendAddress } from "../../src/backend/address.ts";
 import { type CheckSettings, HealthCheck, statusMatches } from "../../src/backend/health-check.ts";
 import { checkSettings } from "../../src/backend/health-checks.ts";
+import { addressOf } from "../../src/backend/members.ts";
 import {
   type BackendState,
   BackendStates,
@@ -78,7 +79,7 @@ function rawBackend(answer: Answer): RawBackend {
   });
   listeners.push(listener);
   const backend: RawBackend = {
-    address: { host: "127.0.0.1", port: listener.port, key: `127.0.0.1:${listener.port}` },
+    address: addressOf(["127.0.0.1", listener.port]),
     connections: 0,
     inFlight: 0,
     maxInFlight: 0,
@@ -222,7 +223,7 @@ test("a status line that is not HTTP/1.x fails", async () => {
 
 test("a refused port fails", async () => {
   const port = await freePort();
-  const address = { host: "127.0.0.1", port, key: `127.0.0.1:${port}` };
+  const address = addressOf(["127.0.0.1", port]);
   const states = new BackendStates();
   const state = states.get(address.key);
   const info = spyOn(log, "info");

@@ -4,6 +4,7 @@ import { afterEach, expect, test } from "bun:test";
 import type { Socket, TCPSocketListener } from "bun";
 import type { BackendAddress } from "../../src/backend/address.ts";
 import { checkSettings, HealthChecks } from "../../src/backend/health-checks.ts";
+import { addressOf } from "../../src/backend/members.ts";
 import { BackendStates, type Health } from "../../src/backend/state.ts";
 
 interface Conn {
@@ -59,7 +60,7 @@ function rawBackend(status: () => number | null): RawBackend {
   });
   listeners.push(listener);
   const backend: RawBackend = {
-    address: { host: "127.0.0.1", port: listener.port, key: `127.0.0.1:${listener.port}` },
+    address: addressOf(["127.0.0.1", listener.port]),
     connections: 0,
     open: 0,
     maxOpen: 0,
@@ -137,7 +138,7 @@ test("different settings, or another address, make another checker", async () =>
 
 test("acquiring without a path starts nothing", () => {
   const checks = registry();
-  const address = { host: "127.0.0.1", port: 1, key: "127.0.0.1:1" };
+  const address = addressOf(["127.0.0.1", 1]);
   expect(checks.acquire(address, { passive: {} })).toBeNull();
   expect(checks.acquire(address, undefined)).toBeNull();
   checks.release(address, { passive: {} });

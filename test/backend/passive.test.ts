@@ -3,6 +3,7 @@ import "../support/quiet.ts";
 import { afterEach, expect, spyOn, test } from "bun:test";
 import type { TCPSocketListener } from "bun";
 import { HealthChecks } from "../../src/backend/health-checks.ts";
+import { addressOf } from "../../src/backend/members.ts";
 import {
   passiveSettings,
   reportFailure,
@@ -160,7 +161,7 @@ test("with an active check, the backend stays down for the checker's `rise` to b
     },
   });
   listeners.push(listener);
-  const address = { host: "127.0.0.1", port: listener.port, key: `127.0.0.1:${listener.port}` };
+  const address = addressOf(["127.0.0.1", listener.port]);
   const state = states.get(address.key);
   const changes: [Health, number][] = [];
   const up = new Promise<void>((resolve) =>

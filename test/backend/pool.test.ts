@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { TCPSocketListener } from "bun";
 import { BackendConnection } from "../../src/backend/connection.ts";
+import { addressOf } from "../../src/backend/members.ts";
 import { BackendPool } from "../../src/backend/pool.ts";
 
 let server: TCPSocketListener<undefined>;
@@ -24,7 +25,7 @@ beforeAll(() => {
 afterAll(() => server.stop(true));
 
 async function open(pool: BackendPool): Promise<BackendConnection> {
-  const result = await pool.connect("127.0.0.1", server.port, `127.0.0.1:${server.port}`);
+  const result = await pool.connect(addressOf(["127.0.0.1", server.port]));
   if (!(result instanceof BackendConnection)) throw new Error(result.error);
   return result;
 }
@@ -62,7 +63,10 @@ test("closeIdle closes one backend's idle connections and leaves the others", as
   const pool = new BackendPool({ idleTimeout: 60, maxIdlePerBackend: 8 });
   const key = `127.0.0.1:${server.port}`;
   const [a, b] = [await open(pool), await open(pool)];
-  const other = await pool.connect("127.0.0.1", server.port, "other:1");
+  const other = await pool.connect({
+    ...addressOf(["127.0.0.1", server.port]),
+    poolKey: "other:1",
+  });
   if (!(other instanceof BackendConnection)) throw new Error(other.error);
   pool.give(a!);
   pool.give(b!);

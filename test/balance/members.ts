@@ -1,4 +1,5 @@
 /** Fake members for policy tests: addresses and states without sockets. */
+import { addressOf } from "../../src/backend/members.ts";
 import { BackendState } from "../../src/backend/state.ts";
 import type { Member, PickRequest, Policy } from "../../src/balance/policy.ts";
 
@@ -20,7 +21,7 @@ export function fakeMember(weight: number, index: number, options: FakeMemberOpt
   const port = options.port ?? 8000 + index;
   const key = `10.0.0.1:${port}`;
   return {
-    address: { host: "10.0.0.1", port, key },
+    address: addressOf(["10.0.0.1", port]),
     weight,
     backup: options.backup ?? false,
     maxConns: 0,

@@ -60,7 +60,14 @@ describe("help and version", () => {
     expect(help).toMatch(/--workers=<n>\s+Processes sharing the listeners \(default: 1\)/);
     expect(help).toContain("README");
     // Every key is either a flag's or named as set in the file only.
-    const flagKeys = ["bind", "bind_internal", "bind_management", "state_file", "static_dir"];
+    const flagKeys = [
+      "bind",
+      "bind_internal",
+      "bind_management",
+      "bind_tls",
+      "state_file",
+      "static_dir",
+    ];
     const fileOnly = KEY_NAMES.filter(
       (key) => ![...flagKeys, "workers", "management_token", "debug", "access_log"].includes(key),
     );

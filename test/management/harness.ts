@@ -12,6 +12,9 @@ import { type RuleSet, toTriples } from "../../src/rules/schema.ts";
 import { RuleTable } from "../../src/rules/table.ts";
 import { StatsBook } from "../../src/stats/host-stats.ts";
 import { openStateStore } from "../../src/store/state-log.ts";
+import { CertificateCatalog } from "../../src/tls/catalog.ts";
+import type { CertDirOptions } from "../../src/tls/cert-dir.ts";
+import { type CertificateSources, startCertificates } from "../../src/tls/sources.ts";
 
 export interface Harness {
   url: string;
@@ -26,6 +29,8 @@ export interface Harness {
   stateFile: string;
   /** The static_dir its rules are checked against (`<root>/static` unless given). */
   staticDir: string;
+  /** With the `certificates` option: the store and cert_dir behind `/certificate/`. */
+  certificates: CertificateSources | null;
   close(): Promise<void>;
 }
 
@@ -35,12 +40,16 @@ export interface HarnessOptions {
   /** Rules in the state file when the server starts (in the original format: no log yet). */
   initial?: RuleSet;
   staticDir?: string;
+  /** Serves `/certificate/` from a store beside the state file, and from `certDir` when given. */
+  certificates?: { certDir?: string; dirOptions?: CertDirOptions };
+  /** The state's folder, kept on close, so that a second server can start on it. */
+  stateDir?: string;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const root = await mkdtemp(join(tmpdir(), "mantrid-management-"));
-  const stateDir = join(root, "state");
-  await mkdir(stateDir);
+  const stateDir = options.stateDir ?? join(root, "state");
+  await mkdir(stateDir, { recursive: true });
   const stateFile = join(stateDir, "state.json");
   const staticDir = options.staticDir ?? join(root, "static");
   if (options.initial !== undefined) {
@@ -58,11 +67,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     null,
     ruleCheck(staticDir),
   );
+  const certificates =
+    options.certificates === undefined
+      ? null
+      : await startCertificates(
+          { stateFile, certDir: options.certificates.certDir ?? null, uid: null, gid: null },
+          new CertificateCatalog(),
+          options.certificates.dirOptions,
+        );
   const app = createManagementApp({
     registry,
     stats,
     token: options.token,
     bodyLimit: options.bodyLimit,
+    certificates: certificates ?? undefined,
   });
   const [server] = startManagement(app, [{ host: "127.0.0.1", port: 0 }]);
   const port = server!.port!;
@@ -74,8 +92,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     stateDir,
     stateFile,
     staticDir,
+    certificates,
     async close() {
       await server!.stop(true);
+      await certificates?.stop();
       await store.close();
       await rm(root, { recursive: true, force: true });
     },

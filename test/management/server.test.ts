@@ -39,7 +39,7 @@ test("an address in use is a clear error naming it, and nothing stays bound", as
         { host: "127.0.0.1", port },
       ]),
     ).toThrow(
-      `cannot listen on 127.0.0.1:${port} for management (address in use): change bind_management or --management`,
+      `cannot listen on 127.0.0.1:${port} for management (the address is in use): change bind_management or --management`,
     );
     // The first listener was stopped again, so its port can be bound afresh.
     const again = Bun.serve({ hostname: "127.0.0.1", port: freePort, fetch: () => new Response() });

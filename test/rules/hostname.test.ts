@@ -1,7 +1,10 @@
 /** Hostnames: what is accepted, the stored form, and messages that say what is wrong. */
 import { expect, test } from "bun:test";
+import fc from "fast-check";
 import * as v from "valibot";
-import { Hostname, quickHostname } from "../../src/rules/hostname.ts";
+import { Hostname, isCanonicalHostname, quickHostname } from "../../src/rules/hostname.ts";
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 500);
 
 const messages = (name: string) =>
   v.safeParse(Hostname, name).issues?.map((issue) => issue.message) ?? [];
@@ -40,4 +43,47 @@ test("the quick path agrees with the schema and leaves doubtful names to it", ()
 
 test("other faults keep the general message", () => {
   expect(messages("a_b.com")[0]).toContain("dot-separated labels");
+});
+
+test("a name the one-pass test calls canonical is valid and its own canonical form", () => {
+  const char = fc.constantFrom(..."abzAZ09-._:/");
+  const name = fc.oneof(
+    fc.string({ unit: char, maxLength: 24 }),
+    // Labels around the 63-character limit, and names around the 261-character one.
+    fc
+      .array(fc.stringMatching(/^[a-z0-9-]{60,66}$/), { minLength: 1, maxLength: 5 })
+      .map((labels) => labels.join(".")),
+  );
+  fc.assert(
+    fc.property(name, (candidate) => {
+      const parsed = v.safeParse(Hostname, candidate);
+      if (isCanonicalHostname(candidate)) {
+        expect(parsed.success).toBe(true);
+        expect(parsed.output as string).toBe(candidate);
+      }
+      if (parsed.success) expect(quickHostname(candidate)).toBe(parsed.output as string);
+    }),
+    { numRuns: RUNS * 4 },
+  );
+});
+
+test("the common names pass the one-pass test; anything needing a change or doubt does not", () => {
+  for (const name of ["a", "h0.bench.test", "x-1.example.com", `${"b".repeat(63)}.com`]) {
+    expect(isCanonicalHostname(name)).toBe(true);
+  }
+  for (const name of [
+    "",
+    "A.com",
+    "a.com.",
+    ".a.com",
+    "a..com",
+    "-a.com",
+    "a-.com",
+    "a_b.com",
+    "http://a.com",
+    `${"b".repeat(64)}.com`,
+    `${"a.".repeat(131)}a`, // 263 characters
+  ]) {
+    expect(isCanonicalHostname(name)).toBe(false);
+  }
 });

@@ -1,7 +1,11 @@
 // The fast path for rule sets as JSON text must mean what JSON.parse + parseRuleSet mean.
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { parseRuleSetJson, parseWholeRuleSetJson } from "../../src/rules/rule-set-json.ts";
+import {
+  parseRuleSetJson,
+  parseWholeRuleSetJson,
+  RuleSetStream,
+} from "../../src/rules/rule-set-json.ts";
 import {
   canonicalHostname,
   type Parsed,
@@ -129,5 +133,64 @@ describe("rule sets from JSON text", () => {
     // A longer value that merely starts like the last one is not taken for it.
     const longer = `{"a.test":"x","b.test":"xy"}`;
     expect(view(parseWholeRuleSetJson(longer)!)).toEqual(slow(longer));
+  });
+});
+
+/** `text` cut at the given places (taken modulo its length), fed to a RuleSetStream. */
+function streamed(text: string, at: number[]): Parsed<RuleSet> | null {
+  const stream = new RuleSetStream();
+  let from = 0;
+  for (const place of [...new Set(at.map((p) => p % (text.length + 1)))].sort((a, b) => a - b)) {
+    stream.push(text.slice(from, place));
+    from = place;
+  }
+  stream.push(text.slice(from));
+  return stream.end();
+}
+
+const places = fc.array(fc.nat(), { maxLength: 12 });
+
+describe("rule sets from text in pieces", () => {
+  test("agree with JSON.parse and parseRuleSet, cut anywhere", () => {
+    fc.assert(
+      fc.property(ruleSet, indent, places, (rules, space, at) => {
+        const text = JSON.stringify(rules, null, space);
+        const parsed = streamed(text, at);
+        expect(parsed).not.toBeNull();
+        expect(view(parsed!)).toEqual(slow(text));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  test("decline what the whole-text path declines, and agree with it on the rest", () => {
+    const mutated = fc
+      .tuple(ruleSet, fc.array(fc.tuple(fc.nat(), fc.nat(), fc.string({ maxLength: 3 }))))
+      .map(([rules, edits]) => {
+        let text = JSON.stringify(rules);
+        for (const [at, cut, insert] of edits) {
+          const i = at % (text.length + 1);
+          text = text.slice(0, i) + insert + text.slice(i + (cut % 3));
+        }
+        return text;
+      });
+    fc.assert(
+      fc.property(mutated, places, (text, at) => {
+        const whole = parseWholeRuleSetJson(text);
+        const parsed = streamed(text, at);
+        expect(parsed === null).toBe(whole === null);
+        if (parsed !== null) expect(view(parsed)).toEqual(view(whole!));
+      }),
+      { numRuns: RUNS * 4 },
+    );
+  });
+
+  test("a text cut short, or with anything after the set, is declined", () => {
+    const text = JSON.stringify({ "a.test": ["empty", { code: 204 }, false] });
+    for (let length = 0; length < text.length; length++) {
+      expect(streamed(text.slice(0, length), [])).toBeNull();
+    }
+    expect(streamed(`${text} x`, [])).toBeNull();
+    expect(streamed(`${text}${text}`, [])).toBeNull();
   });
 });

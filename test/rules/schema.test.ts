@@ -101,7 +101,9 @@ describe("rule schemas", () => {
     const text = parseRule(["proxy", { backends: "nocolon" }, false]);
     expect(text.ok ? "" : text.problems[0]!.message).toContain('"nocolon" is not host:port');
     const missing = parseRule(["empty", {}, false]);
-    expect(missing.ok ? "" : missing.problems[0]!.message).toBe("empty takes code (required)");
+    expect(missing.ok ? "" : missing.problems[0]!.message).toBe(
+      "empty takes code (required), redirect_https and tls",
+    );
     expect(parseRuleSet([]).ok).toBe(false);
   });
 

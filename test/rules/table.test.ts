@@ -114,6 +114,59 @@ describe("resolution rules", () => {
     expect([...t.frozen()].map(([key]) => key)).toHaveLength(1001);
   });
 
+  test("the set given and the sets handed out never see the table's later changes", () => {
+    const a = rule(["empty", { code: 204 }, true]);
+    const b = rule(["empty", { code: 201 }, false]);
+    const given = new Map<string, Rule>([
+      ["a.test", a],
+      ["http://p.test", b],
+      ["b.test", b],
+    ]);
+    const t = new RuleTable<string>((key) => key);
+    t.replaceAll(given);
+    const frozen = t.frozen();
+    t.set("c.test", a);
+    t.set("a.test", b);
+    expect(t.delete("b.test")).toBe(true);
+    expect([...given]).toEqual([
+      ["a.test", a],
+      ["http://p.test", b],
+      ["b.test", b],
+    ]);
+    const sorted = (entries: Iterable<readonly [string, Rule]>) =>
+      [...entries].map(([key, r]) => `${key}=${r === a ? "a" : "b"}`).sort();
+    expect(sorted(frozen)).toEqual(["a.test=a", "b.test=b", "http://p.test=b"]);
+    expect(sorted(t.frozen())).toEqual(["a.test=b", "c.test=a", "http://p.test=b"]);
+    // Handed out again, then changed again: the second one stands too.
+    const second = t.frozen();
+    t.delete("c.test");
+    expect(sorted(second)).toEqual(["a.test=b", "c.test=a", "http://p.test=b"]);
+    expect(t.resolve("c.test", "http")).toBeNull();
+    expect(t.resolve("a.test", "http")?.rule).toBe(b);
+  });
+
+  test("the observer hears each key's rule come and go on a whole new set", () => {
+    const a = rule(["empty", { code: 204 }, true]);
+    const b = rule(["empty", { code: 201 }, false]);
+    const heard: string[] = [];
+    const name = (r: Rule) => (r === a ? "a" : "b");
+    const t = new RuleTable<string>((key) => key, {
+      added: (r) => heard.push(`+${name(r)}`),
+      removed: (r) => heard.push(`-${name(r)}`),
+    });
+    t.replaceAll(
+      new Map([
+        ["x.test", a],
+        ["https://y.test", b],
+        ["z.test", a],
+      ]),
+    );
+    expect(heard.sort()).toEqual(["+a", "+a", "+b"]);
+    heard.length = 0;
+    t.replaceAll(new Map([["x.test", b]]));
+    expect(heard.sort()).toEqual(["+b", "-a", "-a", "-b"]);
+  });
+
   test("lookups stay label-bound with 100,000 rules", () => {
     const rules = new Map<string, Rule>();
     const r = rule(["empty", { code: 204 }, true]);

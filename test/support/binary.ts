@@ -38,7 +38,7 @@ export interface RunningBinary {
 }
 
 /** Collects a process's stderr, and resolves once `pattern` has appeared in it. */
-function watchLog(stream: ReadableStream<Uint8Array>) {
+export function watchLog(stream: ReadableStream<Uint8Array>) {
   let text = "";
   const waiters: { pattern: RegExp; resolve: (match: RegExpMatchArray) => void }[] = [];
   let ended = false;

@@ -22,7 +22,10 @@ export interface HostRow {
    * second over the last 10 s (as `/stats/` rates count them); null when not counted.
    */
   errors: number | null;
-  /** The 99th percentile of recent request durations in milliseconds; null when unknown. */
+  /**
+   * The 99th percentile of the durations of the requests that ended since the
+   * previous sample, in milliseconds; null when none did, or when not counted.
+   */
   p99: number | null;
 }
 

@@ -2,17 +2,19 @@
  * Samples the counters once a second while a dashboard is open, and keeps the
  * last minutes of totals for the charts. It reads what `/stats/` reads (with
  * `workers = N`, `refreshStats` first brings the workers' counters over), so
- * the page and the API never disagree. With no one watching for as long as the
- * history lasts, it stops and forgets.
+ * the page and the API never disagree; p99 comes from the histograms that
+ * `/metrics` shows. With no one watching for as long as the history lasts, it
+ * stops and forgets.
  */
 import { log } from "../../log.ts";
 import type { RuleRegistry } from "../../rules/registry.ts";
 import type { StatsBook } from "../../stats/host-stats.ts";
+import type { MetricsView } from "../../stats/metrics/snapshot.ts";
 import { hostRates } from "../../stats/rate-view.ts";
 import type { RateReport } from "../../stats/rates.ts";
 import type { BackendReporter } from "../backend-routes.ts";
 import { backendRows } from "./backend-rows.ts";
-import { type LatencySource, RecentLatency } from "./latency.ts";
+import { type DurationReading, readDurations, windowP99 } from "./latency.ts";
 import {
   type Hello,
   HISTORY_SECONDS,
@@ -29,8 +31,11 @@ export interface SamplerSources {
   backends?: BackendReporter;
   /** The rates `/stats/` shows: errors per hostname come from them. */
   rates?: () => Promise<RateReport>;
-  /** Durations per hostname, for p99; without it that column stays empty. */
-  latency?: LatencySource;
+  /**
+   * The metrics' figures (this process's, or every worker's summed): p99 comes
+   * from their request-duration histograms; without them that column stays empty.
+   */
+  metrics?: () => Promise<MetricsView>;
 }
 
 export type SampleListener = (sample: Sample) => void;
@@ -53,12 +58,11 @@ export class DashboardSampler {
   private latest: Sample | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private idleSince = 0;
-  private recent: RecentLatency | null = null;
+  /** Each rule's duration buckets at the last reading. */
+  private durations: DurationReading = new Map();
   private failing = false;
 
-  constructor(private readonly sources: SamplerSources) {
-    if (sources.latency) this.recent = new RecentLatency(sources.latency.boundsMs);
-  }
+  constructor(private readonly sources: SamplerSources) {}
 
   /** Starts sampling if needed; the hello holds the history, then each sample follows. */
   subscribe(listener: SampleListener): { hello: Hello; latest: Sample | null; stop(): void } {
@@ -77,7 +81,7 @@ export class DashboardSampler {
 
   /** Whether errors and p99 are known at all (the page shows "–" otherwise). */
   private counted(): { errors: boolean; p99: boolean } {
-    return { errors: this.sources.rates !== undefined, p99: this.sources.latency !== undefined };
+    return { errors: this.sources.rates !== undefined, p99: this.sources.metrics !== undefined };
   }
 
   private schedule(delay: number): void {
@@ -114,17 +118,20 @@ export class DashboardSampler {
     this.seen = new Map();
     this.seenAt = 0;
     this.latest = null;
-    if (this.sources.latency) this.recent = new RecentLatency(this.sources.latency.boundsMs);
+    this.durations = new Map();
   }
 
   private async tick(): Promise<void> {
-    const { registry, stats, refreshStats, rates, latency } = this.sources;
-    const [, report, durations] = await Promise.all([refreshStats?.(), rates?.(), latency?.take()]);
+    const { registry, stats, refreshStats, rates, metrics } = this.sources;
+    const [, report, view] = await Promise.all([refreshStats?.(), rates?.(), metrics?.()]);
     const now = performance.now();
     const first = this.seenAt === 0;
     const seconds = Math.max((now - this.seenAt) / 1000, 0.001);
     this.seenAt = now;
-    const p99 = durations && this.recent?.update(durations);
+    // Copied at once: in this process the view's counts are the live arrays.
+    const durations = view && readDurations(view);
+    const p99 = durations && windowP99(this.durations, durations);
+    if (durations) this.durations = durations;
 
     const totals: Totals = {
       t: Math.round(Date.now() / 1000),
