@@ -10,6 +10,8 @@ import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { log } from "../log.ts";
+import { forEachMatching } from "../rules/distinct-rules.ts";
+import type { Rule, RuleEntries } from "../rules/schema.ts";
 import { pemBlocks } from "../tls/pem.ts";
 
 /** How a rule checks its https backends' certificates. */
@@ -129,28 +131,25 @@ export function handshakeFailure(error: Error | null | undefined): string {
   return `TLS certificate refused: ${error.message} (${code})`;
 }
 
-interface AnyRule {
-  readonly action: string;
-  readonly options: object;
-}
-
 /** Whether a rule turns off the certificate check of its https backends. */
-export function isUnverified(rule: AnyRule): boolean {
+export function isUnverified(rule: Rule): boolean {
   return rule.action === "proxy" && (rule.options as TlsRuleOptions).verify === false;
 }
 
 /**
- * Says loudly, once per rule set or replaced, that a rule has `verify: false`:
- * its backends' certificates are not checked. Hostnames sharing one rule share a line.
+ * Says loudly, once for each rule that becomes live (stored at start-up, set,
+ * or in a replaced set), that it has `verify: false`: its backends'
+ * certificates are not checked. Hostnames sharing one rule share a line. Each
+ * rule object is looked at once, so a million hostnames on a few rules cost
+ * one pass over the values, and the keys only when one is unverified.
  */
-export function warnUnverified(rules: Iterable<readonly [key: string, rule: AnyRule]>): void {
-  const keysByRule = new Map<AnyRule, string[]>();
-  for (const [key, rule] of rules) {
-    if (!isUnverified(rule)) continue;
+export function warnUnverified(rules: RuleEntries): void {
+  const keysByRule = new Map<Rule, string[]>();
+  forEachMatching(rules, isUnverified, (key, rule) => {
     const keys = keysByRule.get(rule);
     if (keys === undefined) keysByRule.set(rule, [key]);
     else keys.push(key);
-  }
+  });
   for (const keys of keysByRule.values()) {
     const more = keys.length > 1 ? ` (and ${keys.length - 1} more)` : "";
     log.warn(

@@ -8,7 +8,12 @@ import { describeAction } from "./format.ts";
 
 /** The options each action takes, for the help of `client` and `set`. */
 const ACTIONS = [
-  ["proxy", "backends=HOST:PORT,... [attempts=N] [delay=SECONDS]  (IPv6 as [::1]:PORT)"],
+  [
+    "proxy",
+    "backends=HOST:PORT,... [attempts=N] [delay=SECONDS] [ca=FILE] [verify=false]\n" +
+      "            (IPv6 as [::1]:PORT; https://HOST:PORT is reached over TLS, its certificate\n" +
+      "            checked against the system's CAs, the PEM file ca, or not at all: verify=false)",
+  ],
   ["static", "type=NAME"],
   ["redirect", "redirect_to=URL"],
   ["empty", "code=STATUS"],
@@ -21,6 +26,10 @@ export const ACTIONS_HELP = [
   "ACTIONS and their options (for set)",
   "",
   ...ACTIONS.map(([action, options]) => `  ${action!.padEnd(10)}${options}`.trimEnd()),
+  "",
+  "Any action also takes",
+  "  redirect_https=true  requests over plain http are sent to https:// first",
+  "  tls=auto             a certificate for the host from ACME, served on bind_tls",
 ].join("\n");
 
 /** The rule the arguments describe, normalised by the schema. Throws on any mistake. */

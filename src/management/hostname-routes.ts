@@ -1,6 +1,5 @@
 /** `/hostname/` (the whole rule set) and `/hostname/<host>/` (one rule). */
 import type { Context } from "hono";
-import { warnUnverified } from "../backend/tls.ts";
 import { log } from "../log.ts";
 import { RuleRefused, type RuleRegistry } from "../rules/registry.ts";
 import { RuleSetStream } from "../rules/rule-set-json.ts";
@@ -26,7 +25,6 @@ export function hostnameHandler(registry: RuleRegistry<unknown>) {
         return refusedOrFailed(c, "rule set", error);
       }
       log.info(`rules replaced: ${parsed.value.size} rules (by ${clientOf(c)})`);
-      warnUnverified(parsed.value);
       return c.json(OK);
     },
   });
@@ -48,7 +46,6 @@ export function hostnameHandler(registry: RuleRegistry<unknown>) {
       }
       const subdomains = parsed.value.match_subdomains ? ", with subdomains" : "";
       log.info(`rule set ${host}: ${parsed.value.action}${subdomains} (by ${clientOf(c)})`);
-      warnUnverified([[host, parsed.value]]);
       return c.json(OK);
     }),
     DELETE: withHost(async (c, host) => {

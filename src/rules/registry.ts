@@ -12,9 +12,11 @@
  */
 import type { StoredAdmin } from "../backend/admin.ts";
 import type { AdminState } from "../backend/state.ts";
+import { warnUnverified } from "../backend/tls.ts";
 import { log } from "../log.ts";
 import type { StatsBook, StatsRecord } from "../stats/host-stats.ts";
 import { AdminBook, type AdminChange, type BackendAdmin, NO_BACKEND_ADMIN } from "./admin-book.ts";
+import { distinctRules } from "./distinct-rules.ts";
 import type { Problem, Rule, RuleEntries, RuleSet, RuleTriple } from "./schema.ts";
 import { toTriple, toTriples } from "./schema.ts";
 import type { RuleTable } from "./table.ts";
@@ -115,6 +117,7 @@ export class RuleRegistry<A> {
     this.latest = new Map(initial);
     this.admin = new AdminBook(admin);
     table.replaceAll(initial);
+    warnUnverified(initial);
   }
 
   get(key: string): RuleTriple | undefined {
@@ -278,6 +281,11 @@ export class RuleRegistry<A> {
   private async toTable(changes: readonly Change[]): Promise<void> {
     if (this.publish !== null) await this.publish(changes);
     for (const change of changes) this.applyToTable(change);
+    // Here, where every rule becomes live: from the API, a shared store or a file.
+    for (const change of changes) {
+      if (change.kind === "set") warnUnverified([[change.key, change.rule]]);
+      else if (change.kind === "replace") warnUnverified(change.rules);
+    }
     for (const listener of this.listeners) listener(changes);
   }
 
@@ -334,10 +342,7 @@ export class RuleRegistry<A> {
  */
 function unworkable(rules: RuleSet, check: RuleCheck): Map<Problem, string[]> {
   const failed = new Map<Rule, Problem>();
-  const checked = new Set<Rule>();
-  for (const rule of rules.values()) {
-    if (checked.has(rule)) continue;
-    checked.add(rule);
+  for (const rule of distinctRules(rules)) {
     const problem = check(rule);
     if (problem !== null) failed.set(rule, problem);
   }

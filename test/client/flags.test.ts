@@ -121,6 +121,14 @@ test("--help and -h print the usage on stdout, before or after the command", asy
   }
 });
 
+test("the help of set names the options of https backends, redirect_https and tls", async () => {
+  const { stdout } = await client(["set", "--help"]);
+  expect(stdout).toContain("[ca=FILE] [verify=false]");
+  expect(stdout).toContain("https://HOST:PORT is reached over TLS");
+  expect(stdout).toContain("Any action also takes\n  redirect_https=true");
+  expect(stdout).toContain("  tls=auto ");
+});
+
 test("the help lists no option that does nothing", async () => {
   const { stdout } = await client(["set", "--help"]);
   expect(stdout).toContain("spin      [timeout=SECONDS]\n");

@@ -12,6 +12,7 @@ import { connect as tlsConnect } from "node:tls";
 import type { Subprocess } from "bun";
 import { httpBackend, type TestBackend } from "../support/backend.ts";
 import { waitFor } from "../support/wait.ts";
+import { serveArgs } from "../takeover/servers.ts";
 import { type CaFiles, caFiles, curlHttps, putCertificate, sClient } from "../tls/harness.ts";
 
 const MAIN = resolve(import.meta.dir, "../../src/main.ts");
@@ -38,18 +39,7 @@ beforeAll(async () => {
       process.execPath,
       MAIN,
       "serve",
-      "--workers",
-      "2",
-      "--bind",
-      "127.0.0.1:0",
-      "--bind-tls",
-      "127.0.0.1:0",
-      "--management",
-      "127.0.0.1:0",
-      "--state-file",
-      join(dir, "state.json"),
-      "--static-dir",
-      join(dir, "static"),
+      ...serveArgs(dir, ["--workers", "2", "--bind-tls", "127.0.0.1:0"]),
     ],
     { stdin: "ignore", stdout: "ignore", stderr: "pipe" },
   );

@@ -51,6 +51,17 @@ const ruleSet = fc.dictionary(
   fc.constantFrom(...TRIPLES).map((triple) => structuredClone(triple)),
 );
 const indent = fc.constantFrom(undefined, 0, 1, 2, "\t");
+/** A rule set's JSON with a few characters cut and others put in: mostly not JSON any more. */
+const mutated = fc
+  .tuple(ruleSet, fc.array(fc.tuple(fc.nat(), fc.nat(), fc.string({ maxLength: 3 }))))
+  .map(([rules, edits]) => {
+    let text = JSON.stringify(rules);
+    for (const [at, cut, insert] of edits) {
+      const i = at % (text.length + 1);
+      text = text.slice(0, i) + insert + text.slice(i + (cut % 3));
+    }
+    return text;
+  });
 
 describe("rule sets from JSON text", () => {
   test("agree with JSON.parse and parseRuleSet, compact or indented", () => {
@@ -66,16 +77,6 @@ describe("rule sets from JSON text", () => {
   });
 
   test("never accept a text JSON.parse refuses, and agree on every text they accept", () => {
-    const mutated = fc
-      .tuple(ruleSet, fc.array(fc.tuple(fc.nat(), fc.nat(), fc.string({ maxLength: 3 }))))
-      .map(([rules, edits]) => {
-        let text = JSON.stringify(rules);
-        for (const [at, cut, insert] of edits) {
-          const i = at % (text.length + 1);
-          text = text.slice(0, i) + insert + text.slice(i + (cut % 3));
-        }
-        return text;
-      });
     fc.assert(
       fc.property(mutated, (text) => {
         const fast = parseWholeRuleSetJson(text);
@@ -164,16 +165,6 @@ describe("rule sets from text in pieces", () => {
   });
 
   test("decline what the whole-text path declines, and agree with it on the rest", () => {
-    const mutated = fc
-      .tuple(ruleSet, fc.array(fc.tuple(fc.nat(), fc.nat(), fc.string({ maxLength: 3 }))))
-      .map(([rules, edits]) => {
-        let text = JSON.stringify(rules);
-        for (const [at, cut, insert] of edits) {
-          const i = at % (text.length + 1);
-          text = text.slice(0, i) + insert + text.slice(i + (cut % 3));
-        }
-        return text;
-      });
     fc.assert(
       fc.property(mutated, places, (text, at) => {
         const whole = parseWholeRuleSetJson(text);

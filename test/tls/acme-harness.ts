@@ -4,6 +4,7 @@
  * Mantrid's plain port, Mantrid the CA's URL), and a look at the certificate
  * a TLS client is served.
  */
+import { afterEach } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -70,6 +71,25 @@ export async function acmeSetup(overrides: Partial<Config> = {}): Promise<AcmeSe
     },
     remove: () => rm(dir, { recursive: true, force: true }),
   };
+}
+
+/** What one test started; each is stopped after it (Mantrid, then Pebble, then the folder). */
+export interface AcmeRun {
+  setup: AcmeSetup | null;
+  mantrid: TestMantrid | null;
+  pebble: Pebble | null;
+}
+
+/** The file's run: tests put what they start in it, and it is cleared after each test. */
+export function acmeRunEach(): AcmeRun {
+  const run: AcmeRun = { setup: null, mantrid: null, pebble: null };
+  afterEach(async () => {
+    await run.mantrid?.stop();
+    await run.pebble?.stop();
+    await run.setup?.remove();
+    run.mantrid = run.pebble = run.setup = null;
+  });
+  return run;
 }
 
 export interface Served {

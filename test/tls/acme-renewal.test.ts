@@ -4,12 +4,10 @@
  * before expiry with no gap, and a CA that is down leaves the old one serving
  * while the renewal is tried again.
  */
-import { afterEach, expect, test } from "bun:test";
-import type { TestMantrid } from "../support/mantrid.ts";
-import type { Pebble } from "../support/pebble.ts";
+import { expect, test } from "bun:test";
 import { catchServerLog } from "../support/stderr.ts";
 import { waitFor } from "../support/wait.ts";
-import { type AcmeSetup, acmeSetup, linesMatching, served, waitForLines } from "./acme-harness.ts";
+import { acmeRunEach, acmeSetup, linesMatching, served, waitForLines } from "./acme-harness.ts";
 
 const logged = catchServerLog();
 const NAME = "renew.mantrid.test";
@@ -18,25 +16,19 @@ const AUTO = ["empty", { code: 204, tls: "auto" }, false];
 const VALIDITY_SECONDS = 30;
 const RENEW_BEFORE_SECONDS = 20;
 
-let setup: AcmeSetup | null = null;
-let mantrid: TestMantrid | null = null;
-let pebble: Pebble | null = null;
-
-afterEach(async () => {
-  await mantrid?.stop();
-  await pebble?.stop();
-  await setup?.remove();
-  mantrid = pebble = setup = null;
-});
+const run = acmeRunEach();
 
 async function obtained(): Promise<{ port: number; serial: string }> {
   // With a contact: the renewal finds the account made for the first order, as it is.
-  setup = await acmeSetup({ acmeRenewBefore: RENEW_BEFORE_SECONDS, acmeEmail: "ops@mantrid.test" });
-  mantrid = await setup.mantrid();
-  pebble = await setup.pebble(mantrid, VALIDITY_SECONDS);
-  await mantrid.set(NAME, AUTO);
+  run.setup = await acmeSetup({
+    acmeRenewBefore: RENEW_BEFORE_SECONDS,
+    acmeEmail: "ops@mantrid.test",
+  });
+  run.mantrid = await run.setup.mantrid();
+  run.pebble = await run.setup.pebble(run.mantrid, VALIDITY_SECONDS);
+  await run.mantrid.set(NAME, AUTO);
   await waitForLines(logged, /acme: certificate for \S+ obtained/);
-  const port = mantrid.running.ports.tls[0]!;
+  const port = run.mantrid.running.ports.tls[0]!;
   return { port, serial: (await served(port, NAME)).serial };
 }
 
@@ -57,7 +49,7 @@ test("a certificate is renewed before it expires, the old one serving until then
   expect(renewed).toContain(`acme: certificate for ${NAME} renewed, valid until 20`);
   expect(new Set(serials.slice(0, -1))).toEqual(new Set([serial]));
 
-  const now = await served(port, NAME, await pebble!.root());
+  const now = await served(port, NAME, await run.pebble!.root());
   expect(now.serial).not.toBe(serial);
   expect(now.authorized).toBe(true);
   expect(linesMatching(logged, /acme: cannot/)).toEqual([]);
@@ -65,8 +57,8 @@ test("a certificate is renewed before it expires, the old one serving until then
 
 test("with the CA down at renewal, the old certificate serves on and the renewal is retried", async () => {
   const { port, serial } = await obtained();
-  await pebble!.stop();
-  pebble = null;
+  await run.pebble!.stop();
+  run.pebble = null;
 
   // One line per failed try, with the reason and when the next one comes.
   const failures = await waitForLines(logged, /acme: cannot renew/, 2);
@@ -78,9 +70,9 @@ test("with the CA down at renewal, the old certificate serves on and the renewal
   expect((await served(port, NAME)).serial).toBe(serial);
 
   // The CA is back (the same address): the next try renews.
-  pebble = await setup!.pebble(mantrid!, VALIDITY_SECONDS);
+  run.pebble = await run.setup!.pebble(run.mantrid!, VALIDITY_SECONDS);
   await waitForLines(logged, /acme: certificate for \S+ renewed/);
-  const now = await served(port, NAME, await pebble.root());
+  const now = await served(port, NAME, await run.pebble.root());
   expect(now.serial).not.toBe(serial);
   expect(now.authorized).toBe(true);
 });

@@ -55,3 +55,26 @@ test("a whole new rule set is compared with the old one", () => {
   expect(change).toEqual({ added: ["c.test"], removed: ["a.test"] });
   expect(wanted.names()).toEqual(new Set(["b.test", "c.test"]));
 });
+
+test("a replaced set sharing rule objects: each key of the asking rule, none of the others", () => {
+  const wanted = new WantedNames(new Map([["old.test", AUTO]]));
+  const rules = new Map<string, Rule>();
+  for (let i = 0; i < 1000; i++) rules.set(`h${i}.test`, i % 10 === 3 ? AUTO : PLAIN);
+  const change = wanted.follow([{ kind: "replace", rules }]);
+  expect(change.removed).toEqual(["old.test"]);
+  expect(change.added).toHaveLength(100);
+  expect(wanted.names()).toEqual(new Set([...rules].filter(([, r]) => r === AUTO).map(([k]) => k)));
+});
+
+test("a replaced set where no rule asks leaves no name, then set and delete follow it", () => {
+  const wanted = new WantedNames([["a.test", AUTO]]);
+  const rules = new Map<string, Rule>([
+    ["a.test", PLAIN],
+    ["b.test", PLAIN],
+  ]);
+  expect(wanted.follow([{ kind: "replace", rules }])).toEqual({ added: [], removed: ["a.test"] });
+  expect(wanted.names()).toEqual(new Set());
+  expect(wanted.follow([set("b.test", AUTO)])).toEqual({ added: ["b.test"], removed: [] });
+  expect(wanted.follow([del("b.test")])).toEqual({ added: [], removed: ["b.test"] });
+  expect(wanted.names()).toEqual(new Set());
+});

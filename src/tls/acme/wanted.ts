@@ -4,6 +4,7 @@
  * Several keys may ask for one name (`a.example.com` and
  * `https://a.example.com`); the name is wanted while any of them asks.
  */
+import { forEachMatching } from "../../rules/distinct-rules.ts";
 import type { Change } from "../../rules/registry.ts";
 import type { Rule, RuleEntries } from "../../rules/schema.ts";
 
@@ -84,13 +85,15 @@ export class WantedNames {
     if (keys.size === 0) this.keysByName.delete(name);
   }
 
-  /** Adds the keys of `rules` that ask; `before` sees each name before it is added. */
+  /**
+   * Adds the keys of `rules` that ask; `before` sees each name before it is added.
+   * A whole set's keys are gone through only if one of its rules asks.
+   */
   private fill(rules: RuleEntries, before?: (name: string) => void): void {
-    for (const [key, rule] of rules) {
-      if (!wantsCertificate(rule)) continue;
+    forEachMatching(rules, wantsCertificate, (key) => {
       const name = certificateNameOf(key);
       before?.(name);
       this.ask(key, name);
-    }
+    });
   }
 }

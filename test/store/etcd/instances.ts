@@ -1,11 +1,13 @@
 /** Mantrid instances sharing one etcd, as the tests of the etcd store start them. */
+import { afterAll, beforeAll } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Config } from "../../../src/config/config.ts";
 import type { StoreHealth } from "../../../src/store/etcd/health.ts";
-import type { TestEtcd } from "../../support/etcd.ts";
+import { startEtcd, type TestEtcd } from "../../support/etcd.ts";
 import { startMantrid, type TestMantrid } from "../../support/mantrid.ts";
+import { startTcpRelay, type TcpRelay } from "../../support/tcp-relay.ts";
 import { waitFor } from "../../support/wait.ts";
 
 let prefixes = 0;
@@ -42,6 +44,41 @@ export async function startShared(
   const config = etcdConfig(etcd, prefix);
   if (options.endpoints !== undefined) config.etcdEndpoints = options.endpoints;
   return startMantrid(config, folder);
+}
+
+/** One etcd and two instances on a prefix of their own; a test may put another instance in `b`. */
+export interface Pair {
+  etcd: TestEtcd;
+  prefix: string;
+  a: TestMantrid;
+  b: TestMantrid;
+}
+
+/**
+ * Starts the file's etcd and pair before its tests (`b` through a relay the
+ * tests can cut, when asked), and stops and removes everything after. The
+ * fields are set once the tests run.
+ */
+export function twoInstances(): Pair;
+export function twoInstances(options: { relayToB: true }): Pair & { relay: TcpRelay };
+export function twoInstances(options: { relayToB?: boolean } = {}): Pair & { relay?: TcpRelay } {
+  const pair = {} as Pair & { relay?: TcpRelay };
+  beforeAll(async () => {
+    pair.etcd = await startEtcd();
+    pair.prefix = freshPrefix();
+    if (options.relayToB) pair.relay = startTcpRelay(Number(new URL(pair.etcd.endpoints[0]!).port));
+    pair.a = await startShared(pair.etcd, pair.prefix);
+    const endpoints = pair.relay && [`http://127.0.0.1:${pair.relay.port}`];
+    pair.b = await startShared(pair.etcd, pair.prefix, endpoints ? { endpoints } : {});
+  });
+  afterAll(async () => {
+    await pair.a?.stop();
+    await pair.b?.stop();
+    pair.relay?.close();
+    await pair.etcd?.close();
+    await removeFolders();
+  });
+  return pair;
 }
 
 /** A management API call; answers with the status and the JSON body. */
