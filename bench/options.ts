@@ -54,7 +54,9 @@ export const USAGE = `bun run bench [options]      (bun bench/run.ts)
                      upload-1m, post-1k
   --targets a,b      only these: direct, haproxy, nginx, mantrid; also bun-pipe
                      (bytes piped by Bun.listen, nothing parsed: a yardstick) and
-                     mantrid-balanced (four backends, least_conn, health checks)
+                     mantrid-balanced (four backends, least_conn, health checks);
+                     with --tls, tls-pipe adds bench/tls-pipe.ts to the keep-alive
+                     loads, TLS ended by node:tls and by Bun.listen (yardsticks)
   --builtin-load     use the built-in load loop instead of wrk
 `;
 

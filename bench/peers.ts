@@ -151,6 +151,19 @@ export function startBunBackend(): Promise<Peer> {
   return startBunScript("backend", "bun-backend.ts");
 }
 
+/** The TLS pipe (`tls-pipe.ts`, `node:tls` or Bun.listen) serving the certificate of `pem`. */
+export function startTlsPipe(
+  mode: "node" | "bun",
+  backendPort: number,
+  pem: string,
+): Promise<Peer> {
+  return startBunScript(`tls-pipe-${mode}`, "tls-pipe.ts", {
+    TLS_PIPE_MODE: mode,
+    TLS_PIPE_TO: String(backendPort),
+    TLS_PIPE_PEM: pem,
+  });
+}
+
 /** The bare Bun pipe (`bun-pipe.ts`) in front of the backend on `backendPort`. */
 export function startBunPipe(backendPort: number): Promise<Peer> {
   return startBunScript("bun-pipe", "bun-pipe.ts", { BENCH_PIPE_TO: String(backendPort) });

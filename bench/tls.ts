@@ -20,6 +20,7 @@ import {
   startHaproxy,
   startMantrid,
   startNginxBackend,
+  startTlsPipe,
 } from "./peers.ts";
 import { freePort } from "./ports.ts";
 import { type LoadResult, median } from "./result.ts";
@@ -34,7 +35,15 @@ import { findWrk } from "./wrk.ts";
 interface Listeners {
   haproxy: { pid: number; ports: Record<KeyKind, number> };
   mantrid: Record<KeyKind | "many", { pid: number; port: number; startSeconds: number }>;
+  /** `--targets tls-pipe`: bench/tls-pipe.ts through node:tls and through Bun.listen. */
+  pipes: TlsTarget[];
 }
+
+/** The yardsticks of `--targets tls-pipe`, named by how they terminate TLS. */
+const PIPES = [
+  ["tls-pipe", "node"],
+  ["tls-pipe-bun", "bun"],
+] as const;
 
 async function startTargets(
   options: BenchOptions,
@@ -64,10 +73,17 @@ async function startTargets(
     const startSeconds = (performance.now() - started) / 1000;
     mantrid[which] = { pid: peer.pid, port, startSeconds };
   }
-  return { haproxy: { pid: haproxy.pid, ports }, mantrid };
+  const pipes: TlsTarget[] = [];
+  if (options.targets?.includes("tls-pipe")) {
+    for (const [name, mode] of PIPES) {
+      const pipe = await startTlsPipe(mode, backend.port, certificates.files.ec);
+      pipes.push({ name, port: pipe.port, pid: pipe.pid, namesFile: certificates.oneName });
+    }
+  }
+  return { haproxy: { pid: haproxy.pid, ports }, mantrid, pipes };
 }
 
-/** The two targets a scenario sets side by side. */
+/** The targets a scenario sets side by side: the first two give the ratios, yardsticks follow. */
 function targetsOf(
   scenario: TlsScenario,
   listeners: Listeners,
@@ -90,6 +106,8 @@ function targetsOf(
   return [
     { name: "haproxy", port: haproxy.ports[kind], pid: haproxy.pid, namesFile: one },
     { name: "mantrid", port: mantrid[kind].port, pid: mantrid[kind].pid, namesFile: one },
+    // The pipes serve the ECDSA certificate; a new connection would measure its handshake alone.
+    ...(scenario.load === "wrk" && kind === "ec" ? listeners.pipes : []),
   ];
 }
 
