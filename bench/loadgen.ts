@@ -11,6 +11,27 @@ function percentile(sorted: Float64Array, fraction: number): number {
   return sorted[Math.max(0, index)]!;
 }
 
+/** A load's result from what its loops measured (the CPU is read by the caller). */
+export function loadResult(
+  latencies: number[],
+  readBytes: number,
+  errors: number,
+  started: number,
+): LoadResult {
+  const seconds = (performance.now() - started) / 1000;
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    requests: latencies.length,
+    seconds,
+    requestsPerSecond: latencies.length / seconds,
+    p50Ms: percentile(sorted, 0.5),
+    p99Ms: percentile(sorted, 0.99),
+    readBytesPerSecond: readBytes / seconds,
+    errors,
+    cpuPerRequestUs: Number.NaN,
+  };
+}
+
 export async function runBuiltinLoad(spec: LoadSpec): Promise<LoadResult> {
   const body = spec.bodyBytes > 0 ? new Uint8Array(spec.bodyBytes).fill(120) : undefined;
   const headers: Record<string, string> = { ...spec.headers, Host: spec.host };
@@ -44,17 +65,5 @@ export async function runBuiltinLoad(spec: LoadSpec): Promise<LoadResult> {
     }
   };
   await Promise.all(Array.from({ length: spec.connections }, loop));
-
-  const seconds = (performance.now() - started) / 1000;
-  const sorted = Float64Array.from(latencies).sort();
-  return {
-    requests: latencies.length,
-    seconds,
-    requestsPerSecond: latencies.length / seconds,
-    p50Ms: percentile(sorted, 0.5),
-    p99Ms: percentile(sorted, 0.99),
-    readBytesPerSecond: readBytes / seconds,
-    errors,
-    cpuPerRequestUs: Number.NaN,
-  };
+  return loadResult(latencies, readBytes, errors, started);
 }

@@ -14,6 +14,7 @@
  * prints one JSON line: a LoadResult and `resumed`, the connections that were.
  */
 import { readFileSync } from "node:fs";
+import { loadResult } from "./loadgen.ts";
 import type { LoadResult } from "./result.ts";
 
 export interface HandshakeLoad {
@@ -32,12 +33,6 @@ export interface HandshakeLoad {
 
 export interface HandshakeResult extends LoadResult {
   resumed: number;
-}
-
-function percentile(sorted: Float64Array, fraction: number): number {
-  if (sorted.length === 0) return 0;
-  const index = Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1);
-  return sorted[Math.max(0, index)]!;
 }
 
 /** Bun's TLS socket methods that its types leave out. */
@@ -131,19 +126,7 @@ export async function runHandshakes(load: HandshakeLoad): Promise<HandshakeResul
   };
   await Promise.all(Array.from({ length: load.connections }, loop));
 
-  const seconds = (performance.now() - started) / 1000;
-  const sorted = Float64Array.from(latencies).sort();
-  return {
-    requests: latencies.length,
-    seconds,
-    requestsPerSecond: latencies.length / seconds,
-    p50Ms: percentile(sorted, 0.5),
-    p99Ms: percentile(sorted, 0.99),
-    readBytesPerSecond: readBytes / seconds,
-    errors,
-    cpuPerRequestUs: Number.NaN,
-    resumed,
-  };
+  return { ...loadResult(latencies, readBytes, errors, started), resumed };
 }
 
 if (import.meta.main) {

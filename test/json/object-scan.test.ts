@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { isDelimited, scanObject, skipValue, skipWhitespace } from "../../src/json/object-scan.ts";
+import { objectOf } from "./object-of.ts";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 500);
 
@@ -25,23 +26,7 @@ function build(text: string): Record<string, unknown> | undefined | null {
   const scanned = scan(text);
   if (scanned === null) return null;
   if (skipWhitespace(text, scanned.end) !== text.length) return undefined;
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of scanned.members) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(value);
-    } catch {
-      return undefined;
-    }
-    // As JSON.parse does: an own property even for "__proto__", the last one winning.
-    Object.defineProperty(out, key, {
-      value: parsed,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-  return out;
+  return objectOf(scanned.members);
 }
 
 describe("scanObject", () => {

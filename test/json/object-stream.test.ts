@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { MAX_PENDING, ObjectStream } from "../../src/json/object-stream.ts";
+import { objectOf as build } from "./object-of.ts";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 500);
 
@@ -34,30 +35,6 @@ function cut(text: string, at: number[]): string[] {
   }
   pieces.push(text.slice(from));
   return pieces;
-}
-
-/**
- * The object a caller builds from a whole stream by parsing each value, or
- * undefined where the caller would fall back (a value that does not parse).
- */
-function build(members: [string, string][]): Record<string, unknown> | undefined {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of members) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(value);
-    } catch {
-      return undefined;
-    }
-    // As JSON.parse does: an own property even for "__proto__", the last one winning.
-    Object.defineProperty(out, key, {
-      value: parsed,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-  return out;
 }
 
 const places = fc.array(fc.nat(), { maxLength: 12 });
