@@ -240,11 +240,14 @@ export class Connector implements PickRequest, Waiter {
 
   private wait(kind: number, seconds: number): void {
     // Woken and back again: the first wait's deadline still holds.
-    if (this.waitUntil === 0) this.waitUntil = clock.now + seconds * 1000;
+    const first = this.waitUntil === 0;
+    if (first) this.waitUntil = clock.now + seconds * 1000;
     this.waiting = kind;
     this.exchange.hold();
     this.settings.waits.add(this);
-    this.exchange.setDeadline(Math.max(0, this.waitUntil - clock.now) / 1000, this.onWaitOver);
+    // The first wait gets its seconds as given (no round trip through the clock's float).
+    const left = first ? seconds : Math.max(0, this.waitUntil - clock.now) / 1000;
+    this.exchange.setDeadline(left, this.onWaitOver);
   }
 
   private waitOver(): void {
