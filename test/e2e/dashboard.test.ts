@@ -111,6 +111,18 @@ function rulesText(page: Page): Promise<string> {
   return page.evaluate(() => document.querySelector("#rules tbody")?.textContent ?? "");
 }
 
+/** Waits until the rule table names every one of `hosts`. */
+async function rulesListed(page: Page, hosts: string[]): Promise<void> {
+  await page.waitForFunction(
+    (names) => {
+      const text = document.querySelector("#rules tbody")?.textContent ?? "";
+      return names.every((name) => text.includes(name));
+    },
+    hosts,
+    { timeout: 15_000 },
+  );
+}
+
 describe.skipIf(!haveChromium)("the dashboard", () => {
   test(
     "loads with no console errors, lists the rules, and its charts grow with traffic",
@@ -121,14 +133,7 @@ describe.skipIf(!haveChromium)("the dashboard", () => {
       try {
         await putRules(server);
         await page.goto(`${server.api}/`);
-        await page.waitForFunction(
-          (hosts) => {
-            const text = document.querySelector("#rules tbody")?.textContent ?? "";
-            return hosts.every((host) => text.includes(host));
-          },
-          HOSTS,
-          { timeout: 15_000 },
-        );
+        await rulesListed(page, HOSTS);
         expect(await page.title()).toBe("Mantrid");
         const text = await rulesText(page);
         expect(text).toContain(`127.0.0.1:${backend.port}`);
@@ -218,22 +223,11 @@ describe.skipIf(!haveChromium)("the dashboard", () => {
 
         await page.fill("#token", TOKEN);
         await page.click("#login button");
-        await page.waitForFunction(
-          (hosts) => {
-            const text = document.querySelector("#rules tbody")?.textContent ?? "";
-            return hosts.every((host) => text.includes(host));
-          },
-          HOSTS,
-          { timeout: 15_000 },
-        );
+        await rulesListed(page, HOSTS);
         expect(await page.evaluate(() => sessionStorage.getItem("mantrid-token"))).toBe(TOKEN);
         // A reload keeps the token for this tab: no question asked again.
         await page.reload();
-        await page.waitForFunction(
-          () => (document.querySelector("#rules tbody")?.textContent ?? "").includes("app.test"),
-          undefined,
-          { timeout: 15_000 },
-        );
+        await rulesListed(page, ["app.test"]);
         expect(await page.locator("#login").isHidden()).toBe(true);
         expect(errors).toEqual([]);
 

@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Hello, Sample } from "../../src/management/dashboard/sample.ts";
-import { type RunningBinary, startBinary } from "../support/binary.ts";
+import { type RunningBinary, startBinary, startWorkersBinary } from "../support/binary.ts";
 import { type Family, parseMetrics, samplesOf, sampleValue } from "../support/metrics-text.ts";
 import { events } from "../support/sse.ts";
 import { waitFor } from "../support/wait.ts";
@@ -19,9 +19,7 @@ let server: RunningBinary;
 let pids: number[];
 
 beforeAll(async () => {
-  server = await startBinary(["--workers", "2"]);
-  const match = /2 workers: pids (\d+), (\d+)/.exec(server.log());
-  pids = [Number(match![1]), Number(match![2])];
+  ({ server, pids } = await startWorkersBinary());
 });
 afterAll(() => server.stop("SIGKILL"));
 

@@ -1,6 +1,6 @@
 /** `workers = N`: shared ports, rule changes reach every worker, counters summed, a dead worker replaced. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { type RunningBinary, startBinary } from "../support/binary.ts";
+import { type RunningBinary, startWorkersBinary } from "../support/binary.ts";
 import { waitFor } from "../support/wait.ts";
 import { connect, parseResponses } from "../support/wire.ts";
 
@@ -8,9 +8,7 @@ let server: RunningBinary;
 let pids: number[];
 
 beforeAll(async () => {
-  server = await startBinary(["--workers", "2"]);
-  const match = /2 workers: pids (\d+), (\d+)/.exec(server.log());
-  pids = [Number(match![1]), Number(match![2])];
+  ({ server, pids } = await startWorkersBinary());
 });
 afterAll(() => server.stop("SIGKILL"));
 

@@ -150,3 +150,13 @@ export async function rssOf(pid: number): Promise<number> {
   const kib = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
   return kib * 1024;
 }
+
+/** The binary with `--workers 2` (and `extraArgs`), and its two workers' pids from its log. */
+export async function startWorkersBinary(
+  extraArgs: string[] = [],
+): Promise<{ server: RunningBinary; pids: number[] }> {
+  const server = await startBinary(["--workers", "2", ...extraArgs]);
+  const match = /2 workers: pids (\d+), (\d+)/.exec(server.log());
+  if (match === null) throw new Error(`no worker pids in the log:\n${server.log()}`);
+  return { server, pids: [Number(match[1]), Number(match[2])] };
+}
