@@ -7,7 +7,7 @@ import { type Config, ConfigError } from "./config/config.ts";
 import { log, setDebug } from "./log.ts";
 import { createManagementApp, startManagement } from "./management/index.ts";
 import type { PlanePorts } from "./proxy/data-plane.ts";
-import type { RuleRegistry, Save } from "./rules/registry.ts";
+import type { RuleRegistry } from "./rules/registry.ts";
 import { StatsBook } from "./stats/host-stats.ts";
 import { openRuleStore } from "./store/etcd/rule-store.ts";
 import { raiseOpenFilesLimit } from "./system/open-files.ts";
@@ -80,11 +80,15 @@ async function serveLocked(config: Config, tenure: Tenure): Promise<Running> {
 
   // The state file alone, or etcd with the state file as its local copy.
   const rules = await openRuleStore(config, { loaded, save: tenure.save });
-  const save: Save = rules.save;
-  const traffic =
-    config.workers > 1
-      ? await startWorkers(config, stats, save, rules.rules, rules.backends, tls)
-      : startInProcess(config, stats, save, rules.rules, rules.backends, tls);
+  const start = {
+    config,
+    stats,
+    save: rules.save,
+    rules: rules.rules,
+    backends: rules.backends,
+    tls,
+  };
+  const traffic = config.workers > 1 ? await startWorkers(start) : startInProcess(start);
   const { registry } = traffic;
   rules.follow(registry);
   log.info(`loaded ${registry.size} rules from ${rules.source}`);

@@ -1,28 +1,17 @@
 /** Traffic served by this process's own data plane, beside the management API. */
 import type { Action } from "../actions/action.ts";
 import { ruleCheck } from "../actions/compile.ts";
-import type { StoredAdmin } from "../backend/admin.ts";
 import { reportAll } from "../backend/report.ts";
-import type { Config } from "../config/config.ts";
 import { listeningLines, startDataPlane } from "../proxy/data-plane.ts";
-import { RuleRegistry, type Save } from "../rules/registry.ts";
-import type { RuleSet } from "../rules/schema.ts";
+import { RuleRegistry } from "../rules/registry.ts";
 import { openAccessLog } from "../stats/access-log.ts";
-import type { StatsBook } from "../stats/host-stats.ts";
 import { Observers } from "../stats/observers.ts";
 import { carryInto } from "../takeover/counters.ts";
-import type { TlsSources } from "../workers/tls-sync.ts";
 import { applyChange } from "../workers/worker.ts";
-import type { Traffic } from "./traffic.ts";
+import type { Traffic, TrafficStart } from "./traffic.ts";
 
-export function startInProcess(
-  config: Config,
-  stats: StatsBook,
-  save: Save,
-  rules: RuleSet,
-  backends: Record<string, StoredAdmin>,
-  tls: TlsSources,
-): Traffic {
+export function startInProcess(start: TrafficStart): Traffic {
+  const { config, stats, save, rules, backends, tls } = start;
   const accessLog = config.accessLog === null ? null : openAccessLog(config.accessLog);
   const observers = new Observers();
   if (accessLog !== null) observers.add(accessLog);

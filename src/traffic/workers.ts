@@ -1,26 +1,17 @@
 /** Traffic served by worker processes sharing the listeners; this process is their primary. */
 import { ruleCheck } from "../actions/compile.ts";
-import type { StoredAdmin } from "../backend/admin.ts";
-import type { Config } from "../config/config.ts";
 import { listeningLines } from "../proxy/data-plane.ts";
-import { RuleRegistry, type Save } from "../rules/registry.ts";
-import type { RuleSet } from "../rules/schema.ts";
+import { RuleRegistry } from "../rules/registry.ts";
 import { RuleTable } from "../rules/table.ts";
-import { type StatsBook, sum } from "../stats/host-stats.ts";
+import { sum } from "../stats/host-stats.ts";
 import { resolvePorts } from "../system/ports.ts";
 import { carryInto, withGrowth } from "../takeover/counters.ts";
 import { WorkerPool } from "../workers/primary.ts";
-import { syncTls, type TlsSources, tlsState } from "../workers/tls-sync.ts";
-import type { Traffic } from "./traffic.ts";
+import { syncTls, tlsState } from "../workers/tls-sync.ts";
+import type { Traffic, TrafficStart } from "./traffic.ts";
 
-export async function startWorkers(
-  config: Config,
-  stats: StatsBook,
-  save: Save,
-  rules: RuleSet,
-  backends: Record<string, StoredAdmin>,
-  tls: TlsSources,
-): Promise<Traffic> {
+export async function startWorkers(start: TrafficStart): Promise<Traffic> {
+  const { config, stats, save, rules, backends, tls } = start;
   // Port 0 must become one port that every worker shares.
   const shared = resolvePorts(config);
   const base = stats.toJSON();

@@ -34,7 +34,14 @@ async function start(): Promise<Traffic> {
     staticDir: join(folder, "static"),
   };
   const tls = { certificates: new CertificateCatalog(), challenges: new ChallengeBook() };
-  traffic = startInProcess(config, new StatsBook(), async () => {}, new Map(), {}, tls);
+  traffic = startInProcess({
+    config,
+    stats: new StatsBook(),
+    save: async () => {},
+    rules: new Map(),
+    backends: {},
+    tls,
+  });
   return traffic;
 }
 
