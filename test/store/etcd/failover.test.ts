@@ -84,7 +84,16 @@ describe("etcd leader lost, then an instance", () => {
     const onA = load(a, 3);
     const onB = load(b, 3);
     try {
-      await waitFor(() => onA.counts.ok > 100 && onB.counts.ok > 100, "traffic on both", 20_000);
+      await waitFor(
+        () => onA.counts.ok > 100 && onB.counts.ok > 100,
+        "traffic on both",
+        20_000,
+      ).catch((error) => {
+        // What the clients saw says why: failures, or requests that never ended.
+        const seen = (name: string, c: typeof onA.counts) =>
+          `${name}: ${c.ok} ok, ${c.failed} failed ${JSON.stringify(c.errors.slice(0, 3))}`;
+        throw new Error(`${error.message} (${seen("a", onA.counts)}; ${seen("b", onB.counts)})`);
+      });
 
       const leader = await etcd.leader();
       await leader.stop("SIGKILL");
