@@ -26,6 +26,8 @@ export interface Config {
   acmeCaRoot: string | null;
   /** Seconds before expiry to renew; null: 30 days, or a third of a shorter lifetime. */
   acmeRenewBefore: number | null;
+  /** How the CA checks a name is ours: `auto` is http-01 with a `bind` listener, else tls-alpn-01. */
+  acmeChallenge: AcmeChallenge;
   /** Where rules live: this host's state file, or etcd shared by many instances. */
   store: StoreKind;
   /** etcd client URLs. */
@@ -82,6 +84,7 @@ export interface Config {
 
 export type TlsVersion = "TLSv1.2" | "TLSv1.3";
 export type StoreKind = "file" | "etcd";
+export type AcmeChallenge = "auto" | "http-01" | "tls-alpn-01";
 
 /** Let's Encrypt's production directory. */
 export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
@@ -110,6 +113,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   acmeEmail: null,
   acmeCaRoot: null,
   acmeRenewBefore: null,
+  acmeChallenge: "auto",
   store: "file",
   etcdEndpoints: Object.freeze(["http://127.0.0.1:2379"]) as string[],
   etcdPrefix: "/mantrid/",

@@ -7,6 +7,7 @@
 import { GROUP_FILE, PASSWD_FILE, resolveId } from "./accounts.ts";
 import { type Config, ConfigError } from "./config.ts";
 import {
+  parseAcmeChallenge,
   parseAddressList,
   parseBoolean,
   parseKeyPrefix,
@@ -102,6 +103,7 @@ const KEYS: readonly KeySpec[] = [
   single("acme_email", "acmeEmail", parseText),
   single("acme_ca_root", "acmeCaRoot", parsePath),
   single("acme_renew_before", "acmeRenewBefore", parsePositiveSeconds),
+  single("acme_challenge", "acmeChallenge", parseAcmeChallenge),
   single("store", "store", parseStoreKind),
   single("etcd_endpoints", "etcdEndpoints", parseUrlList),
   single("etcd_prefix", "etcdPrefix", parseKeyPrefix),

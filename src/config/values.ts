@@ -3,7 +3,7 @@
  * throws an Error whose message the caller prefixes with where the value came from.
  */
 import { type ListenAddress, parseAddress } from "./address.ts";
-import type { StoreKind, TlsVersion } from "./config.ts";
+import type { AcmeChallenge, StoreKind, TlsVersion } from "./config.ts";
 
 /** Longer delays overflow timers (2^31 - 1 milliseconds) and would fire at once. */
 const MAX_SECONDS = 2_147_483;
@@ -71,6 +71,14 @@ export function parseStoreKind(text: string): StoreKind {
   const lower = text.toLowerCase();
   if (lower === "file" || lower === "etcd") return lower;
   throw new Error(`"${text}" is not file or etcd`);
+}
+
+const ACME_CHALLENGES: readonly AcmeChallenge[] = ["auto", "http-01", "tls-alpn-01"];
+
+export function parseAcmeChallenge(text: string): AcmeChallenge {
+  const found = ACME_CHALLENGES.find((kind) => kind === text.toLowerCase());
+  if (found === undefined) throw new Error(`"${text}" is not one of ${ACME_CHALLENGES.join(", ")}`);
+  return found;
 }
 
 /** An http(s) URL, as an ACME directory or an etcd endpoint is written. */

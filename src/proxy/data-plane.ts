@@ -25,6 +25,7 @@ import { MetricsBook } from "../stats/metrics/book.ts";
 import type { Observers } from "../stats/observers.ts";
 import { RateBook } from "../stats/rates.ts";
 import { bindRefusal } from "../system/bind-error.ts";
+import { AlpnContexts } from "../tls/alpn/contexts.ts";
 import { ChallengeRouter } from "../tls/challenge-router.ts";
 import type { ChallengeBook } from "../tls/challenges.ts";
 import { listenTls } from "../tls/listener.ts";
@@ -66,7 +67,7 @@ export interface DataPlaneOptions {
   observers?: Observers;
   /** The certificates `bind_tls` listeners serve (none when absent). */
   certificates?: CertificateFeed;
-  /** ACME http-01 answers for plain listeners (none when absent). */
+  /** ACME answers: http-01 for plain listeners, tls-alpn-01 for TLS ones (none when absent). */
   challenges?: ChallengeBook;
 }
 
@@ -144,10 +145,16 @@ export function startDataPlane(
   // ACME challenges come over plain HTTP only.
   const secure: ListenerContext = { ...external, tls: true, router };
   const sni = config.bindTls.length === 0 ? null : sniContexts(config);
-  const unfollow =
+  const unfollowCertificates =
     sni === null || options.certificates === undefined
       ? () => {}
       : sni.follow(options.certificates);
+  // tls-alpn-01 is answered on the TLS listeners, from the same book as http-01.
+  const alpn = sni === null || challenges === undefined ? null : new AlpnContexts(challenges);
+  const unfollow = () => {
+    unfollowCertificates();
+    alpn?.stop();
+  };
   const listeners: Listening[] = [];
   try {
     for (const address of config.bind) {
@@ -158,7 +165,7 @@ export function startDataPlane(
     }
     for (const address of config.bindTls) {
       try {
-        listeners.push(listenTls(address, secure, sni!, options.reusePort));
+        listeners.push(listenTls(address, secure, sni!, options.reusePort, alpn));
       } catch (error) {
         throw bindRefusal(error, address.text, "bind_tls", "--bind-tls");
       }

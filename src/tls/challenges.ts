@@ -1,15 +1,28 @@
 /**
- * ACME http-01 answers: `GET /.well-known/acme-challenge/<token>` on a plain
- * listener gets the key authorization while an order is being validated.
+ * ACME challenges being validated, as every listener answers them:
+ * - http-01: `GET /.well-known/acme-challenge/<token>` on a plain listener
+ *   gets the key authorization;
+ * - tls-alpn-01: a TLS handshake for the name that offers ALPN `acme-tls/1`
+ *   gets a self-signed certificate proving the key authorization (RFC 8737).
  * With workers, the primary's book is copied to each worker's.
  */
 export const CHALLENGE_PREFIX = "/.well-known/acme-challenge/";
 
 export type ChallengeListener = (token: string, keyAuthorization: string | null) => void;
 
+/** The tls-alpn-01 certificate of a name (RFC 8737 §3), made by whoever orders it. */
+export interface AlpnAnswer {
+  readonly cert: string;
+  readonly key: string;
+}
+
+export type AlpnListener = (name: string, answer: AlpnAnswer | null) => void;
+
 export class ChallengeBook {
   private readonly answers = new Map<string, string>();
   private readonly listeners = new Set<ChallengeListener>();
+  private readonly alpnAnswers = new Map<string, AlpnAnswer>();
+  private readonly alpnListeners = new Set<AlpnListener>();
 
   set(token: string, keyAuthorization: string): void {
     this.answers.set(token, keyAuthorization);
@@ -21,7 +34,7 @@ export class ChallengeBook {
     for (const listener of this.listeners) listener(token, null);
   }
 
-  /** No challenge is pending (the usual case: listeners then look no further). */
+  /** No http-01 challenge is pending (the usual case: listeners then look no further). */
   get empty(): boolean {
     return this.answers.size === 0;
   }
@@ -39,5 +52,24 @@ export class ChallengeBook {
   onChange(listener: ChallengeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Puts (or with null, takes away) the tls-alpn-01 certificate of `name` (lower case). */
+  setAlpn(name: string, answer: AlpnAnswer | null): void {
+    if (answer === null) {
+      if (!this.alpnAnswers.delete(name)) return;
+    } else {
+      this.alpnAnswers.set(name, answer);
+    }
+    for (const listener of this.alpnListeners) listener(name, answer);
+  }
+
+  alpnEntries(): [string, AlpnAnswer][] {
+    return [...this.alpnAnswers];
+  }
+
+  onAlpnChange(listener: AlpnListener): () => void {
+    this.alpnListeners.add(listener);
+    return () => this.alpnListeners.delete(listener);
   }
 }

@@ -7,12 +7,20 @@
  * keys the TLS library (BoringSSL) makes per listener and rotates every two
  * days, keeping the one before so recent tickets still resume. (Bun cannot set
  * ticket keys yet: `setTicketKeys` throws.)
+ *
+ * While a tls-alpn-01 check is pending the port is served by the hello door
+ * instead (it reads each ClientHello first: node's TLS does not say which
+ * ALPN protocols a client offers before its certificate is chosen): the new
+ * door is bound beside the old with SO_REUSEPORT, then the old one stops
+ * accepting; connections it accepted carry on.
  */
 import { createServer, type TLSSocket } from "node:tls";
 import type { ListenAddress } from "../config/address.ts";
 import { log } from "../log.ts";
 import type { Listening } from "../proxy/listener.ts";
 import type { ListenerContext } from "../proxy/listener-context.ts";
+import type { AlpnContexts } from "./alpn/contexts.ts";
+import { type Door, openHelloDoor } from "./alpn/hello-door.ts";
 import type { SniContexts } from "./sni.ts";
 import { TlsClientSocket } from "./tls-socket.ts";
 
@@ -27,7 +35,64 @@ export function listenTls(
   context: ListenerContext,
   sni: SniContexts,
   reusePort: boolean,
+  alpn: AlpnContexts | null = null,
 ): Listening {
+  const bindError = () => bindErrorOf(address);
+  let door = openNativeDoor(address.host, address.port, context, sni, reusePort, bindError);
+  let helloDoor = false;
+  const { hostname, port } = door;
+  const switchDoor = (pending: boolean) => {
+    if (alpn === null || pending === helloDoor) return;
+    if (!reusePort) {
+      log.warn(`tls listener ${address.text}: cannot answer tls-alpn-01 (the port is not shared)`);
+      return;
+    }
+    try {
+      const next = pending
+        ? openHelloDoor({
+            host: address.host,
+            port,
+            context,
+            sni,
+            alpn,
+            protocols: ALPN,
+            bindError,
+          })
+        : openNativeDoor(address.host, port, context, sni, true, bindError);
+      door.close();
+      door = next;
+      helloDoor = pending;
+      log.info(
+        `tls listener ${address.text}: ${pending ? "reads each hello while a tls-alpn-01 check is pending" : "native TLS again"}`,
+      );
+    } catch (error) {
+      // The door open keeps serving; a check then fails at the CA and says why.
+      log.warn(`tls listener ${address.text}: cannot switch its door: ${(error as Error).message}`);
+    }
+  };
+  const unfollow = alpn?.onPendingChange(switchDoor) ?? (() => {});
+  switchDoor(alpn?.pending ?? false);
+  let open = true;
+  return {
+    hostname,
+    port,
+    stop() {
+      if (!open) return;
+      open = false;
+      unfollow();
+      door.close();
+    },
+  };
+}
+
+function openNativeDoor(
+  host: string,
+  port: number,
+  context: ListenerContext,
+  sni: SniContexts,
+  reusePort: boolean,
+  bindError: () => Error,
+): Door {
   const sockets = new WeakMap<TLSSocket, TlsClientSocket>();
   const server = createServer({
     ...sni.listenerOptions(),
@@ -55,22 +120,19 @@ export function listenTls(
   let listening = false;
   server.on("error", (error) => {
     // A failed bind is thrown below; what comes later (EMFILE...) is logged.
-    if (listening) log.warn(`tls listener ${address.text}: ${error.message}`);
+    if (listening) log.warn(`tls listener ${host}:${port}: ${error.message}`);
   });
-  server.listen({ host: address.host, port: address.port, reusePort });
+  server.listen({ host, port, reusePort });
   const bound = server.address();
   if (bound === null || typeof bound !== "object") {
     unfollow();
-    throw bindError(address);
+    throw bindError();
   }
   listening = true;
-  let open = true;
   return {
     hostname: bound.address,
     port: bound.port,
-    stop() {
-      if (!open) return;
-      open = false;
+    close() {
       unfollow();
       server.close();
     },
@@ -81,7 +143,7 @@ export function listenTls(
  * Why the address cannot be bound: the server says so only on its next tick,
  * so the same bind is tried once more where the error comes at once.
  */
-function bindError(address: ListenAddress): Error {
+function bindErrorOf(address: ListenAddress): Error {
   try {
     Bun.listen({ hostname: address.host, port: address.port, socket: { data() {} } }).stop(true);
   } catch (error) {

@@ -29,6 +29,8 @@ export class TlsClientSocket implements ClientSocket, OpenConnection {
   constructor(
     private readonly socket: TLSSocket,
     private readonly context: ListenerContext,
+    /** The client's address when the TLS runs over a stream that has none (a replayed hello). */
+    private readonly address: string | null = null,
   ) {
     socket.on("error", (error) => log.debug(`tls client ${this.remoteAddress}: ${error.message}`));
     socket.once("close", () => {
@@ -52,6 +54,12 @@ export class TlsClientSocket implements ClientSocket, OpenConnection {
       this.full = false;
       connection.onWritable();
     });
+  }
+
+  /** The client sent its FIN, where the TLS socket does not say so itself (a replayed hello). */
+  peerEnded(): void {
+    if (this.connection === null) this.socket.destroy();
+    else this.connection.onPeerEnd();
   }
 
   // --- OpenConnection, while the handshake is under way ------------------
@@ -79,7 +87,7 @@ export class TlsClientSocket implements ClientSocket, OpenConnection {
   // --- ClientSocket ------------------------------------------------------
 
   get remoteAddress(): string {
-    return this.socket.remoteAddress ?? "";
+    return this.address ?? this.socket.remoteAddress ?? "";
   }
 
   write(bytes: Uint8Array): number {

@@ -8,6 +8,7 @@ import type { StatsRecord } from "../stats/host-stats.ts";
 import type { PlaneSnapshot } from "../stats/metrics/snapshot.ts";
 import type { RateReport } from "../stats/rates.ts";
 import type { Certificate } from "../tls/certificate.ts";
+import type { AlpnAnswer } from "../tls/challenges.ts";
 
 export type WireChange =
   | { kind: "set"; key: string; rule: RuleTriple }
@@ -27,6 +28,8 @@ export type ToWorker =
   | { type: "certificate"; id: number; name: string; certificate: Certificate | null }
   /** A challenge was set (null: taken away). */
   | { type: "challenge"; id: number; token: string; keyAuthorization: string | null }
+  /** A tls-alpn-01 certificate was set (null: taken away). */
+  | { type: "alpn-challenge"; id: number; name: string; answer: AlpnAnswer | null }
   | { type: "changes"; id: number; changes: WireChange[] }
   | { type: "stats"; id: number }
   | { type: "backends"; id: number; keys: string[] }
@@ -49,6 +52,8 @@ export interface TlsState {
   certificates: Certificate[];
   /** Pending ACME challenges: token, key authorization. */
   challenges: [string, string][];
+  /** Pending tls-alpn-01 challenges: name, certificate. */
+  alpnChallenges: [string, AlpnAnswer][];
 }
 
 export interface WorkerPorts {

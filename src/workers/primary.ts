@@ -62,7 +62,11 @@ export class WorkerPool {
     /** Drained and disabled backends, for each worker that starts. */
     private readonly backendAdmin: () => Record<string, StoredAdmin> = () => ({}),
     /** The serving certificates and pending challenges, for each worker that starts. */
-    private readonly tls: () => TlsState = () => ({ certificates: [], challenges: [] }),
+    private readonly tls: () => TlsState = () => ({
+      certificates: [],
+      challenges: [],
+      alpnChallenges: [],
+    }),
   ) {
     this.workers = Array.from({ length: config.workers }, () => null);
   }

@@ -23,7 +23,11 @@ export interface TlsSync {
 }
 
 export function tlsState({ certificates, challenges }: TlsSources): TlsState {
-  return { certificates: certificates.all(), challenges: challenges.entries() };
+  return {
+    certificates: certificates.all(),
+    challenges: challenges.entries(),
+    alpnChallenges: challenges.alpnEntries(),
+  };
 }
 
 export function syncTls(pool: WorkerPool, { certificates, challenges }: TlsSources): TlsSync {
@@ -40,11 +44,15 @@ export function syncTls(pool: WorkerPool, { certificates, challenges }: TlsSourc
   const stopChallenges = challenges.onChange((token, keyAuthorization) =>
     track(pool.broadcast((id) => ({ type: "challenge", id, token, keyAuthorization }))),
   );
+  const stopAlpn = challenges.onAlpnChange((name, answer) =>
+    track(pool.broadcast((id) => ({ type: "alpn-challenge", id, name, answer }))),
+  );
   return {
     settled: () => last,
     stop() {
       stopCertificates();
       stopChallenges();
+      stopAlpn();
     },
   };
 }

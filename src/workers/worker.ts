@@ -49,6 +49,9 @@ export function runWorker(): Promise<number> {
             certificates.set(certificate.name, certificate);
           }
           for (const [token, answer] of message.challenges ?? []) challenges.set(token, answer);
+          for (const [name, answer] of message.alpnChallenges ?? []) {
+            challenges.setAlpn(name, answer);
+          }
           plane = startDataPlane(message.config, stats, {
             reusePort: true,
             observers,
@@ -78,6 +81,11 @@ export function runWorker(): Promise<number> {
       case "challenge":
         if (message.keyAuthorization === null) challenges.delete(message.token);
         else challenges.set(message.token, message.keyAuthorization);
+        send({ type: "applied", id: message.id });
+        return;
+      case "alpn-challenge":
+        // Set before the answer: the listeners have switched doors by then.
+        challenges.setAlpn(message.name, message.answer);
         send({ type: "applied", id: message.id });
         return;
       case "changes":

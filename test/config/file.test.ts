@@ -121,6 +121,7 @@ access_log = /var/log/mantrid/access.log
         "acme_email",
         "acme_ca_root",
         "acme_renew_before",
+        "acme_challenge",
         "store",
         "etcd_endpoints",
         "etcd_prefix",
@@ -255,6 +256,7 @@ acme_directory = https://127.0.0.1:14000/dir
 acme_email = ops@example.com
 acme_ca_root = /etc/mantrid/pebble.pem
 acme_renew_before = 86400
+acme_challenge = TLS-ALPN-01
 store = ETCD
 etcd_endpoints = http://127.0.0.1:2379, http://127.0.0.1:22379
 etcd_prefix = /lb
@@ -273,6 +275,7 @@ metrics = false
       acmeEmail: "ops@example.com",
       acmeCaRoot: "/etc/mantrid/pebble.pem",
       acmeRenewBefore: 86400,
+      acmeChallenge: "tls-alpn-01",
       store: "etcd",
       etcdEndpoints: ["http://127.0.0.1:2379", "http://127.0.0.1:22379"],
       etcdPrefix: "/lb/",
@@ -283,6 +286,10 @@ metrics = false
   test.each([
     ["tls_min_version = TLSv1.1", 'tls_min_version: "TLSv1.1" is not one of TLSv1.2, TLSv1.3'],
     ["store = redis", 'store: "redis" is not file or etcd'],
+    [
+      "acme_challenge = dns-01",
+      'acme_challenge: "dns-01" is not one of auto, http-01, tls-alpn-01',
+    ],
     ["etcd_endpoints = 127.0.0.1:2379", 'etcd_endpoints: "127.0.0.1:2379" is not a URL'],
     ["etcd_endpoints = ftp://x", 'etcd_endpoints: "ftp://x" is not an http:// or https:// URL'],
     ["etcd_prefix = mantrid", 'etcd_prefix: "mantrid" must start with "/"'],

@@ -2,8 +2,8 @@
  * The `tls` rule option and what the server does with it apart from the CA:
  * "auto" is the only value, it cannot cover subdomains, a deleted rule
  * stops its certificate serving (the file stays, and serves again when a
- * rule asks again), and a server with no plain listener says why it cannot
- * obtain one.
+ * rule asks again), and a server with no listener the CA could check says
+ * why it cannot obtain one.
  */
 import { expect, test } from "bun:test";
 import { stat } from "node:fs/promises";
@@ -95,12 +95,12 @@ test("a deleted rule's certificate stops serving, its file stays, and a new rule
   expect(linesMatching(logged, /acme: (cannot|certificate for \S+ obtained)/)).toEqual([]);
 });
 
-test("with no plain listener, a tls auto rule is taken but the log says why no certificate comes", async () => {
+test("with no listener the CA could check, a tls auto rule is taken but the log says why no certificate comes", async () => {
   run.mantrid = await startMantrid({ bind: [] });
   await run.mantrid.set(NAME, ["empty", { code: 204, tls: "auto" }, false]);
   const [warning] = await waitForLines(logged, /acme: cannot obtain/);
   expect(warning).toContain(`acme: cannot obtain a certificate for ${NAME}:`);
-  expect(warning).toContain("no bind listener is configured");
+  expect(warning).toContain("no bind or bind_tls listener is configured");
 });
 
 test("an acme_ca_root that cannot be read stops the start with an error naming it", async () => {

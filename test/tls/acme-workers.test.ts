@@ -1,13 +1,14 @@
 /**
  * ACME with `workers = 2`, `mantrid serve` run from source: the primary
- * orders, the workers' plain listeners answer the CA's http-01 check, and
- * every worker serves the certificate.
+ * orders, the workers answer the CA's check (http-01 on their plain
+ * listeners, or tls-alpn-01 on their TLS ones), and every worker serves the
+ * certificate.
  */
 import { afterAll, expect, test } from "bun:test";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import type { Pebble } from "../support/pebble.ts";
+import { freePort, type Pebble } from "../support/pebble.ts";
 import { SRC } from "../support/script.ts";
 import { waitFor } from "../support/wait.ts";
 import { type AcmeSetup, acmeSetup, served } from "./acme-harness.ts";
@@ -18,19 +19,27 @@ let server: Subprocess<"ignore", "ignore", "pipe"> | null = null;
 let pebble: Pebble | null = null;
 const log = { text: "" };
 
-afterAll(async () => {
+async function stopAll(): Promise<void> {
   server?.kill("SIGKILL");
   await server?.exited;
   await pebble?.stop();
   await setup?.remove();
-});
+  server = pebble = setup = null;
+}
+
+afterAll(stopAll);
 
 async function logged(pattern: RegExp, limitMs = 20_000): Promise<RegExpMatchArray> {
   await waitFor(() => pattern.test(log.text), `${pattern} in the log:\n${log.text}`, limitMs);
   return log.text.match(pattern)!;
 }
 
-test("the workers answer the CA's check, and each serves the certificate", async () => {
+test.each([
+  ["http-01", []],
+  ["tls-alpn-01", ["acme_challenge = tls-alpn-01"]],
+])("the workers answer the CA's %s check, and each serves the certificate", async (type, extra) => {
+  await stopAll();
+  log.text = "";
   setup = await acmeSetup();
   const conf = join(setup.dir, "mantrid.conf");
   await writeFile(
@@ -44,6 +53,7 @@ test("the workers answer the CA's check, and each serves the certificate", async
       `acme_directory = ${setup.config.acmeDirectory}`,
       `acme_ca_root = ${setup.trust.caFile}`,
       "workers = 2",
+      ...extra,
     ].join("\n"),
   );
   const child = Bun.spawn([process.execPath, `${SRC}/main.ts`, "serve", "-c", conf], {
@@ -59,7 +69,8 @@ test("the workers answer the CA's check, and each serves the certificate", async
   const plainPort = Number((await logged(/listening on 127\.0\.0\.1:(\d+)\n/))[1]);
   const tlsPort = Number((await logged(/listening on 127\.0\.0\.1:(\d+) \(TLS\)/))[1]);
   const api = (await logged(/management API on (http:\/\/[^\s]+?)\/?\s/))[1]!;
-  pebble = await setup.pebble({ plain: plainPort, tls: tlsPort });
+  // For tls-alpn-01 the CA's http-01 port leads nowhere: only the TLS listeners can prove the name.
+  pebble = await setup.pebble({ plain: type === "http-01" ? plainPort : freePort(), tls: tlsPort });
 
   const put = await fetch(`${api}/hostname/${NAME}/`, {
     method: "PUT",
@@ -67,6 +78,9 @@ test("the workers answer the CA's check, and each serves the certificate", async
   });
   expect(put.status).toBe(200);
   await logged(/acme: certificate for workers\.mantrid\.test obtained/);
+  if (type === "tls-alpn-01") {
+    expect(log.text).toContain("answered the tls-alpn-01 check for workers.mantrid.test");
+  }
 
   // Eight handshakes at once: the kernel spreads them over both workers.
   const root = await pebble.root();

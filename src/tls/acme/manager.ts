@@ -15,7 +15,7 @@ import type { Certificate } from "../certificate.ts";
 import type { ChallengeBook } from "../challenges.ts";
 import type { KeptCertificates } from "../kept.ts";
 import { accountKey } from "./account.ts";
-import { type Issued, orderCertificate } from "./order.ts";
+import { type ChallengeType, type Issued, orderCertificate } from "./order.ts";
 import { untilAborted } from "./poll.ts";
 import { Renewal } from "./renewal.ts";
 import { overLink } from "./transport.ts";
@@ -28,14 +28,20 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 export type AcmeConfig = Pick<
   Config,
-  "acmeDirectory" | "acmeEmail" | "acmeCaRoot" | "acmeRenewBefore" | "bind"
+  | "acmeDirectory"
+  | "acmeEmail"
+  | "acmeCaRoot"
+  | "acmeRenewBefore"
+  | "acmeChallenge"
+  | "bind"
+  | "bindTls"
 >;
 
 export interface AcmeDeps {
   readonly config: AcmeConfig;
   /** Where certificates are stored durably and served from. */
   readonly kept: KeptCertificates;
-  /** http-01 answers for the plain listeners. */
+  /** Answers for the listeners: http-01 on plain ones, tls-alpn-01 on TLS ones. */
   readonly challenges: ChallengeBook;
   /** Resolves once the challenges set so far are answered by every process (workers). */
   readonly challengesServed: () => Promise<void>;
@@ -51,12 +57,15 @@ export class AcmeCertificates {
   private account: Promise<string> | null = null;
   private readonly toldNoListener = new Set<string>();
   private unfollow: () => void = () => {};
+  /** Null: no listener can answer the CA's check. */
+  private readonly challengeType: ChallengeType | null;
 
   private constructor(
     private readonly deps: AcmeDeps,
     rules: RuleEntries,
   ) {
     this.wanted = new WantedNames(rules);
+    this.challengeType = challengeTypeOf(deps.config);
   }
 
   /**
@@ -102,13 +111,11 @@ export class AcmeCertificates {
   }
 
   private begin(name: string): void {
-    if (this.deps.config.bind.length === 0) {
-      // http-01 is answered on port 80 by a plain listener; TLS listeners do not answer tls-alpn-01.
+    if (this.challengeType === null) {
       if (!this.toldNoListener.has(name)) {
         this.toldNoListener.add(name);
         log.warn(
-          `acme: cannot obtain a certificate for ${name}: the CA checks it over plain HTTP ` +
-            "(http-01, port 80) and no bind listener is configured",
+          `acme: cannot obtain a certificate for ${name}: ${noListenerReason(this.deps.config)}`,
         );
       }
       return;
@@ -149,6 +156,7 @@ export class AcmeCertificates {
             directoryUrl: this.deps.config.acmeDirectory,
             accountKey: await this.accountKey(),
             email: this.deps.config.acmeEmail,
+            challengeType: this.challengeType ?? "http-01",
             challenges: this.deps.challenges,
             challengesServed: this.deps.challengesServed,
             signal,
@@ -171,6 +179,34 @@ export class AcmeCertificates {
       this.account = reading;
     }
     return this.account;
+  }
+}
+
+/**
+ * `acme_challenge`: `auto` is http-01 when a `bind` listener exists (the CA
+ * checks port 80), else tls-alpn-01 on the `bind_tls` listeners (port 443).
+ */
+export function challengeTypeOf(config: AcmeConfig): ChallengeType | null {
+  const plain = config.bind.length > 0;
+  const tls = config.bindTls.length > 0;
+  switch (config.acmeChallenge) {
+    case "http-01":
+      return plain ? "http-01" : null;
+    case "tls-alpn-01":
+      return tls ? "tls-alpn-01" : null;
+    default:
+      return plain ? "http-01" : tls ? "tls-alpn-01" : null;
+  }
+}
+
+function noListenerReason(config: AcmeConfig): string {
+  switch (config.acmeChallenge) {
+    case "http-01":
+      return "acme_challenge = http-01 and no bind listener is configured (the CA checks over plain HTTP, port 80)";
+    case "tls-alpn-01":
+      return "acme_challenge = tls-alpn-01 and no bind_tls listener is configured (the CA checks over TLS, port 443)";
+    default:
+      return "no bind or bind_tls listener is configured for the CA's check (port 80 or 443)";
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * One certificate from the CA, with acme-client's order calls: register (or
- * find) the account, order the name, answer its http-01 challenge through
- * the plain listeners' ChallengeBook, finalize with a fresh ECDSA P-256 key,
- * download the chain.
+ * find) the account, order the name, answer its challenge through the
+ * listeners' ChallengeBook (http-01 on the plain listeners, or tls-alpn-01 on
+ * the TLS ones), finalize with a fresh ECDSA P-256 key, download the chain.
  *
  * Not acme-client's `auto()`: it first checks each challenge itself through
  * the system's DNS (which hangs where that DNS cannot see the name), and it
@@ -12,6 +12,11 @@
  */
 import * as acme from "acme-client";
 import type { ChallengeBook } from "../challenges.ts";
+
+/** How the CA is to check the name: over plain HTTP (port 80) or TLS (port 443). */
+export type ChallengeType = "http-01" | "tls-alpn-01";
+
+import { alpnCertificate } from "../alpn/certificate.ts";
 import { pollUntil } from "./poll.ts";
 
 export interface OrderSetup {
@@ -19,7 +24,8 @@ export interface OrderSetup {
   readonly accountKey: string;
   /** The account's contact; null for none. */
   readonly email: string | null;
-  /** Where http-01 answers are put for the plain listeners. */
+  readonly challengeType: ChallengeType;
+  /** Where answers are put for the listeners. */
   readonly challenges: ChallengeBook;
   /** Resolves once every process answers what was put there (workers copy the book). */
   readonly challengesServed: () => Promise<void>;
@@ -100,24 +106,25 @@ async function register(client: acme.Client, email: string | null): Promise<void
   }
 }
 
-/** Answers the name's http-01 challenge until the CA has looked at it. */
+/** Answers the name's challenge until the CA has looked at it. */
 async function prove(
   client: acme.Client,
   authorization: acme.Authorization,
   setup: OrderSetup,
 ): Promise<void> {
   const name = authorization.identifier.value;
-  const challenge = authorization.challenges.find((offered) => offered.type === "http-01");
+  const type = setup.challengeType;
+  const challenge = authorization.challenges.find((offered) => offered.type === type);
   if (challenge === undefined) {
     const offered = authorization.challenges.map((one) => one.type).join(", ");
-    throw new Error(`the CA offers no http-01 challenge for ${name} (only ${offered})`);
+    throw new Error(`the CA offers no ${type} challenge for ${name} (only ${offered})`);
   }
   const keyAuthorization = await client.getChallengeKeyAuthorization(challenge);
-  setup.challenges.set(challenge.token, keyAuthorization);
+  const withdraw = publish(name, challenge.token, keyAuthorization, setup);
   try {
-    await step("publish the http-01 answer", setup.challengesServed);
-    await step("start the http-01 challenge", () => client.completeChallenge(challenge));
-    const [checked] = await step("wait for the http-01 challenge", () =>
+    await step(`publish the ${type} answer`, setup.challengesServed);
+    await step(`start the ${type} challenge`, () => client.completeChallenge(challenge));
+    const [checked] = await step(`wait for the ${type} challenge`, () =>
       pollUntil(
         () => client.getAuthorizations({ authorizations: [authorization.url] } as acme.Order),
         ([found]) => found === undefined || found.status !== "pending",
@@ -125,15 +132,33 @@ async function prove(
       ),
     );
     if (checked?.status !== "valid") {
-      const failed = checked?.challenges.find((one) => one.type === "http-01");
-      throw new Error(
-        `the CA could not check http://${name}/.well-known/acme-challenge/${challenge.token}` +
-          problemOf(failed?.error),
-      );
+      const failed = checked?.challenges.find((one) => one.type === type);
+      const where =
+        type === "http-01"
+          ? `http://${name}/.well-known/acme-challenge/${challenge.token}`
+          : `${name} over TLS (port 443, ALPN acme-tls/1)`;
+      throw new Error(`the CA could not check ${where}${problemOf(failed?.error)}`);
     }
   } finally {
-    setup.challenges.delete(challenge.token);
+    withdraw();
   }
+}
+
+/** Puts the answer where the listeners serve it; returns how to take it back. */
+function publish(
+  name: string,
+  token: string,
+  keyAuthorization: string,
+  setup: OrderSetup,
+): () => void {
+  const book = setup.challenges;
+  if (setup.challengeType === "http-01") {
+    book.set(token, keyAuthorization);
+    return () => book.delete(token);
+  }
+  const lower = name.toLowerCase();
+  book.setAlpn(lower, alpnCertificate(name, keyAuthorization));
+  return () => book.setAlpn(lower, null);
 }
 
 /** Runs one step; its failure says which step it was. */
