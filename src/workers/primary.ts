@@ -62,11 +62,7 @@ export class WorkerPool {
     /** Drained and disabled backends, for each worker that starts. */
     private readonly backendAdmin: () => Record<string, StoredAdmin> = () => ({}),
     /** The serving certificates and pending challenges, for each worker that starts. */
-    private readonly tls: () => TlsState = () => ({
-      certificates: [],
-      challenges: [],
-      alpnChallenges: [],
-    }),
+    private readonly tls: () => Partial<TlsState> = () => ({}),
   ) {
     this.workers = Array.from({ length: config.workers }, () => null);
   }

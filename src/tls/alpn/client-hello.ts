@@ -16,7 +16,7 @@ export interface ClientHello {
 /** `more`: the hello is not complete yet; `invalid`: these bytes are no ClientHello. */
 export type HelloRead = ClientHello | "more" | "invalid";
 
-/** A hello larger than this is not looked into (real ones are 0.2–2 KiB; a record holds 16 KiB). */
+/** A hello that does not end within this many bytes is not looked into (real ones are 0.2–2 KiB; a record holds 16 KiB). */
 export const MAX_HELLO_BYTES = 16_384 + 5;
 
 const HANDSHAKE = 22;

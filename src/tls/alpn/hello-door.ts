@@ -137,8 +137,8 @@ class HelloWait implements OpenConnection {
     const bytes = this.chunks.length === 1 ? chunk : Buffer.concat(this.chunks, this.size);
     this.chunks.length = 0;
     this.chunks.push(bytes);
-    // Too long to be a hello: the TLS library gets it as it is, and refuses it.
-    const read = this.size > MAX_HELLO_BYTES ? "invalid" : readClientHello(bytes);
+    // Never `more` past MAX_HELLO_BYTES: a hello too long is `invalid`, and the TLS library refuses it.
+    const read = readClientHello(bytes);
     if (read === "more") {
       this.awaiting = Math.max(this.size + 1, helloEnd(bytes));
       return;
