@@ -13,12 +13,19 @@
  * `drain`: the write queue keeps the rest and waits, so a client that does not
  * read holds at most one stream buffer, and `send_timeout` cuts it off.
  */
+import type { Writable } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import { log } from "../log.ts";
 import { ClientConnection } from "../proxy/client-connection.ts";
 import type { ClientSocket } from "../proxy/client-socket.ts";
 import { clock } from "../proxy/clock.ts";
 import type { ListenerContext, OpenConnection } from "../proxy/listener-context.ts";
+
+/** The stream a TLS socket runs over, and the client's address it cannot tell. */
+export interface Carrier {
+  readonly stream: Writable;
+  readonly remoteAddress: string;
+}
 
 export class TlsClientSocket implements ClientSocket, OpenConnection {
   private full = false;
@@ -29,8 +36,8 @@ export class TlsClientSocket implements ClientSocket, OpenConnection {
   constructor(
     private readonly socket: TLSSocket,
     private readonly context: ListenerContext,
-    /** The client's address when the TLS runs over a stream that has none (a replayed hello). */
-    private readonly address: string | null = null,
+    /** What the TLS runs over when it is not a TCP socket of its own (a replayed hello). */
+    private readonly carrier: Carrier | null = null,
   ) {
     socket.on("error", (error) => log.debug(`tls client ${this.remoteAddress}: ${error.message}`));
     socket.once("close", () => {
@@ -87,7 +94,7 @@ export class TlsClientSocket implements ClientSocket, OpenConnection {
   // --- ClientSocket ------------------------------------------------------
 
   get remoteAddress(): string {
-    return this.address ?? this.socket.remoteAddress ?? "";
+    return this.carrier?.remoteAddress ?? this.socket.remoteAddress ?? "";
   }
 
   write(bytes: Uint8Array): number {
@@ -106,9 +113,11 @@ export class TlsClientSocket implements ClientSocket, OpenConnection {
     if (socket.destroyed || this.ending) return;
     this.ending = true;
     // Bun's end closes the socket once written; a node stream would stay half open.
-    if (socket.writableFinished) return void socket.destroy();
-    socket.once("finish", () => socket.destroy());
-    if (socket.writableLength > 0) {
+    // Over a carrier, its end says that: the TLS socket finishes before the carrier has its bytes.
+    const last = this.carrier?.stream ?? socket;
+    if (last.writableFinished) return void socket.destroy();
+    last.once("finish", () => socket.destroy());
+    if (socket.writableLength > 0 || this.carrier !== null) {
       // Bytes still wait for a client that may never take them: `send_timeout` bounds that.
       const timer = setTimeout(() => socket.destroy(), this.context.timeouts.send);
       timer.unref();

@@ -71,7 +71,10 @@ function hand(setup: HelloDoorSetup, raw: Socket, bytes: Uint8Array, read: Hello
   });
   // A TLS error ends the TLS socket but not the stream under it: the connection goes with it.
   socket.once("close", () => replayed.destroy());
-  const accepted = new TlsClientSocket(socket, setup.context, raw.remoteAddress ?? "");
+  const accepted = new TlsClientSocket(socket, setup.context, {
+    stream: replayed,
+    remoteAddress: raw.remoteAddress ?? "",
+  });
   client = accepted;
   socket.on("secure", () => {
     if (challenge === null) return accepted.secured();

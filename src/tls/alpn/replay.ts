@@ -10,6 +10,10 @@
  * own way over a JS stream: a close_notify alert there ends its writing side
  * at once, so a client that sends one right behind its request gets no
  * answer on this way in.
+ *
+ * It finishes once the TCP socket has handed its last byte to the kernel
+ * (Bun keeps up to megabytes in buffers of its own before that): whoever
+ * waits for its `finish` before destroying it cuts no answer short.
  */
 import type { Socket } from "node:net";
 import { Duplex } from "node:stream";
@@ -44,8 +48,7 @@ export class ReplayedSocket extends Duplex {
   }
 
   override _final(done: () => void): void {
-    this.socket.end();
-    done();
+    this.socket.end(done);
   }
 
   override _destroy(error: Error | null, done: (error: Error | null) => void): void {
