@@ -2,9 +2,14 @@
  * What cert_dir holds, name by name: `<name>.pem` (the chain, then the key),
  * or `<name>.crt` with `<name>.key`. A wildcard's file is `*.example.com.pem`
  * or `_wildcard.example.com.pem`. Other files are not ours and are left alone.
+ *
+ * The folder is listed first, then its files are read a batch at a time
+ * (batches.ts): ten thousand files load without holding all their text at
+ * once, and a name's text is dropped once checked (its digest is kept).
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { inBatches } from "./batches.ts";
 import type { Certificate } from "./certificate.ts";
 import { nameOfStem, parseCertificateName } from "./name.ts";
 import { CertificateError, parseCertificate, parseCertificateFile } from "./parse.ts";
@@ -14,8 +19,8 @@ export interface NamedFiles {
   readonly name: string;
   /** How log lines name them: `example.com.pem`, or `example.com.crt + example.com.key`. */
   readonly label: string;
-  /** Their text, the key's too: a change is seen by comparing it. */
-  readonly text: string;
+  /** A hash of their text, the key's too: a change is seen by comparing it. */
+  readonly digest: bigint;
   /** Checks them, as of `now`; throws a CertificateError. */
   parse(now: number): Certificate;
 }
@@ -28,15 +33,23 @@ export interface FolderProblem {
   readonly message: string;
 }
 
-export interface FolderContents {
-  readonly named: NamedFiles[];
+/** The files of one name, not read yet. */
+export interface NameEntry {
+  readonly name: string;
+  readonly files: ReadonlyMap<Kind, string>;
+}
+
+export interface FolderListing {
+  readonly entries: NameEntry[];
+  /** Files that stand for no name, or that clash with another. */
   readonly problems: FolderProblem[];
 }
 
 const KINDS = [".pem", ".crt", ".key"] as const;
-type Kind = (typeof KINDS)[number];
+export type Kind = (typeof KINDS)[number];
 
-export async function readCertDir(folder: string): Promise<FolderContents> {
+/** The folder's files grouped by the name they serve; nothing is read yet. */
+export async function listCertDir(folder: string): Promise<FolderListing> {
   const byName = new Map<string, Map<Kind, string>>();
   const problems: FolderProblem[] = [];
   for (const file of (await readdir(folder)).sort()) {
@@ -58,24 +71,32 @@ export async function readCertDir(folder: string): Promise<FolderContents> {
     }
     kinds.set(kind, file);
   }
-  const named: NamedFiles[] = [];
-  for (const [name, kinds] of byName) {
-    const found = await gather(folder, name, kinds).catch((error: NodeJS.ErrnoException) => {
-      // Removed or replaced between the listing and the reading: the next look settles it.
-      const label = [...kinds.values()].join(" + ");
-      return { name, label, message: `cannot be read: ${error.code ?? error.message}` };
-    });
-    if ("message" in found) problems.push(found);
-    else named.push(found);
-  }
-  return { named, problems };
+  const entries = [...byName].map(([name, files]) => ({ name, files }));
+  return { entries, problems };
+}
+
+/** The entries' files read, a batch of names at a time, in order. */
+export function readEntries(
+  folder: string,
+  entries: readonly NameEntry[],
+): AsyncGenerator<(NamedFiles | FolderProblem)[]> {
+  return inBatches(entries, (entry) => read(folder, entry));
+}
+
+function read(folder: string, entry: NameEntry): Promise<NamedFiles | FolderProblem> {
+  const { name, files } = entry;
+  return gather(folder, name, files).catch((error: NodeJS.ErrnoException) => {
+    // Removed or replaced between the listing and the reading: the next look settles it.
+    const label = [...files.values()].join(" + ");
+    return { name, label, message: `cannot be read: ${error.code ?? error.message}` };
+  });
 }
 
 /** The name's files read, or why they make no certificate (a `.crt` without its `.key`). */
 async function gather(
   folder: string,
   name: string,
-  kinds: Map<Kind, string>,
+  kinds: ReadonlyMap<Kind, string>,
 ): Promise<NamedFiles | FolderProblem> {
   const pem = kinds.get(".pem");
   const crt = kinds.get(".crt");
@@ -89,7 +110,12 @@ async function gather(
       return { name, label: pem, message };
     }
     const text = await read(pem);
-    return { name, label: pem, text, parse: (now) => parseCertificateFile(name, text, "dir", now) };
+    return {
+      name,
+      label: pem,
+      digest: digestOf(text),
+      parse: (now) => parseCertificateFile(name, text, "dir", now),
+    };
   }
   if (crt === undefined || key === undefined) {
     const [has, lacks] = crt === undefined ? [key!, ".crt"] : [crt, ".key"];
@@ -99,9 +125,14 @@ async function gather(
   return {
     name,
     label: `${crt} + ${key}`,
-    text: `${certText}\0${keyText}`,
+    digest: digestOf(`${certText}\0${keyText}`),
     parse: (now) => parseCertificate(name, certText, keyText, "dir", now),
   };
+}
+
+/** 64 bits of the text: what is kept of a file to tell whether it changed, not the text itself. */
+function digestOf(text: string): bigint {
+  return BigInt(Bun.hash.wyhash(text));
 }
 
 /** A parse's failure as a folder problem; anything else is no certificate's fault and is thrown. */

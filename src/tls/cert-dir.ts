@@ -4,11 +4,22 @@
  * A file that does not parse may be half-written: it is looked at again until
  * a deadline, then reported in one line; the name's previous certificate, if
  * any, keeps serving. A name whose files are all gone stops serving.
+ *
+ * Ten thousand files cost what they must and no more: they are read a batch at
+ * a time, only a name whose files changed is checked again (a digest of them
+ * is kept, not their text), and many changes are told in one line.
  */
 import { type FSWatcher, watch } from "node:fs";
 import { log } from "../log.ts";
 import type { CertificateCatalog } from "./catalog.ts";
-import { type FolderProblem, problemOf, readCertDir } from "./cert-dir-files.ts";
+import {
+  type FolderListing,
+  type FolderProblem,
+  listCertDir,
+  problemOf,
+  readEntries,
+} from "./cert-dir-files.ts";
+import { ChangeLines } from "./cert-dir-lines.ts";
 
 export interface CertDirOptions {
   /** Quiet time after a change before the folder is read again. */
@@ -19,6 +30,12 @@ export interface CertDirOptions {
   retryMs?: number;
   /** Told of each problem as it is logged. */
   onProblem?: (problem: FolderProblem) => void;
+}
+
+/** A problem found by a look at the folder, with the digest of the files at fault (0 when unread). */
+interface Found {
+  readonly problem: FolderProblem;
+  readonly digest: bigint;
 }
 
 /** A problem seen, and whether its line is written yet. */
@@ -33,8 +50,8 @@ const DEFAULTS = { debounceMs: 200, settleMs: 5_000, retryMs: 500 };
 const DEBOUNCE_CAP = 5;
 
 export class CertDir {
-  /** The text each name's serving certificate was read from. */
-  private readonly served = new Map<string, string>();
+  /** The digest of the files each name's serving certificate was read from. */
+  private readonly served = new Map<string, bigint>();
   /** Problems by the files' label. */
   private readonly pending = new Map<string, Pending>();
   private readonly options: Required<Omit<CertDirOptions, "onProblem">>;
@@ -115,9 +132,9 @@ export class CertDir {
   }
 
   private async scanOnce(reportAll: boolean): Promise<void> {
-    let contents: Awaited<ReturnType<typeof readCertDir>>;
+    let listing: FolderListing;
     try {
-      contents = await readCertDir(this.folder);
+      listing = await listCertDir(this.folder);
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code ?? String(error);
       if (reportAll || this.folderProblem !== reason) {
@@ -129,45 +146,51 @@ export class CertDir {
     this.folderProblem = null;
     const now = Date.now();
     const present = new Set<string>();
-    const problems: { problem: FolderProblem; text: string }[] = [];
-    for (const files of contents.named) {
-      present.add(files.name);
-      if (this.served.get(files.name) === files.text) continue;
-      try {
-        const certificate = files.parse(now);
-        this.served.set(files.name, files.text);
-        this.catalog.put(certificate);
-        const expiry = new Date(certificate.notAfter).toISOString();
-        log.info(`cert_dir: ${files.label} serves ${files.name} (expires ${expiry})`);
-      } catch (error) {
-        problems.push({ problem: problemOf(files, error), text: files.text });
+    const problems: Found[] = [];
+    const lines = new ChangeLines(this.folder);
+    const seen = (found: Found) => {
+      if (found.problem.name !== null) present.add(found.problem.name);
+      problems.push(found);
+    };
+    for (const problem of listing.problems) seen({ problem, digest: 0n });
+    for await (const batch of readEntries(this.folder, listing.entries)) {
+      // Stopped half-way: what was not read must not count as gone.
+      if (this.stopped) return lines.write();
+      for (const files of batch) {
+        if (!("digest" in files)) {
+          seen({ problem: files, digest: 0n });
+          continue;
+        }
+        present.add(files.name);
+        if (this.served.get(files.name) === files.digest) continue;
+        try {
+          const certificate = files.parse(now);
+          this.served.set(files.name, files.digest);
+          this.catalog.put(certificate);
+          lines.served(files.label, certificate);
+        } catch (error) {
+          seen({ problem: problemOf(files, error), digest: files.digest });
+        }
       }
-    }
-    for (const problem of contents.problems) {
-      if (problem.name !== null) present.add(problem.name);
-      problems.push({ problem, text: "" });
     }
     for (const name of [...this.served.keys()]) {
       if (present.has(name)) continue;
       this.served.delete(name);
       this.catalog.remove(name, "dir");
-      log.info(`cert_dir: the files of ${name} are gone; it no longer serves from cert_dir`);
+      lines.gone(name);
     }
+    lines.write();
     this.settle(problems, reportAll, now);
   }
 
   /** Reports the problems that are old enough (all of them for `reportAll`), and looks again for the rest. */
-  private settle(
-    found: { problem: FolderProblem; text: string }[],
-    reportAll: boolean,
-    now: number,
-  ) {
+  private settle(found: Found[], reportAll: boolean, now: number) {
     const before = new Map(this.pending);
     this.pending.clear();
     let nextLook = Number.POSITIVE_INFINITY;
-    for (const { problem, text } of found) {
+    for (const { problem, digest } of found) {
       // A file that changed is a new problem, even with the same message.
-      const key = `${problem.message}\0${Bun.hash(text)}`;
+      const key = `${problem.message}\0${digest}`;
       const known = before.get(problem.label);
       const pending = known?.key === key ? known : { key, since: now, reported: false };
       this.pending.set(problem.label, pending);

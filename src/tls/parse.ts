@@ -7,7 +7,7 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import type { Certificate, CertificateSource } from "./certificate.ts";
 import { covers, parseCertificateName } from "./name.ts";
-import { isKeyLabel, joinPem, pemBlocks, splitPem, unendedBlocks } from "./pem.ts";
+import { detached, isKeyLabel, joinPem, type PemBlock, pemBlocks, unendedBlocks } from "./pem.ts";
 
 /** The part of the input at fault: `name`, `cert` (the chain) or `key`. */
 export type CertificateField = "name" | "cert" | "key";
@@ -30,13 +30,58 @@ export function parseCertificate(
   source: CertificateSource,
   now: number,
 ): Certificate {
+  return checked(
+    name,
+    () => chainBlocks(certPem),
+    () => keyBlocks(keyPem),
+    source,
+    now,
+  );
+}
+
+/** A file holding the chain and then the key (`<name>.pem`), checked as `parseCertificate`. */
+export function parseCertificateFile(
+  name: string,
+  text: string,
+  source: CertificateSource,
+  now: number,
+): Certificate {
+  // The file is cut into blocks once; the chain and the key are its blocks, in order.
+  const blocks = pemBlocks(text);
+  const chain = blocks.filter((block) => !isKeyLabel(block.label));
+  const keys = blocks.filter((block) => isKeyLabel(block.label));
+  if (unendedBlocks(text, blocks) > 0) {
+    throw new CertificateError("cert", "a PEM block has no END line");
+  }
+  if (chain.length === 0) throw new CertificateError("cert", "the file holds no certificate");
+  if (keys.length === 0) throw new CertificateError("key", "the file holds no private key");
+  return checked(
+    name,
+    () => chain,
+    () => keys,
+    source,
+    now,
+  );
+}
+
+/**
+ * The checks, in the order their failures are told: the name, the chain's
+ * blocks, its order, the key's blocks, the key against the leaf, validity.
+ */
+function checked(
+  name: string,
+  chainOf: () => PemBlock[],
+  keysOf: () => PemBlock[],
+  source: CertificateSource,
+  now: number,
+): Certificate {
   const parsedName = parseCertificateName(name);
   if (!parsedName.ok) throw new CertificateError("name", parsedName.problems[0]!.message);
   const canonical = parsedName.value;
-  const chain = readChain(certPem);
+  const chain = readChain(chainOf());
   const leaf = chain[0]!;
   checkOrder(chain);
-  const key = readKey(keyPem);
+  const key = readKey(keysOf());
   if (!leaf.certificate.checkPrivateKey(key.object)) {
     throw new CertificateError("key", `the key does not match the leaf (${subjectOf(leaf)})`);
   }
@@ -63,20 +108,6 @@ export function parseCertificate(
   };
 }
 
-/** A file holding the chain and then the key (`<name>.pem`), checked as `parseCertificate`. */
-export function parseCertificateFile(
-  name: string,
-  text: string,
-  source: CertificateSource,
-  now: number,
-): Certificate {
-  const { cert, key } = splitPem(text);
-  if (unendedBlocks(text) > 0) throw new CertificateError("cert", "a PEM block has no END line");
-  if (cert === "") throw new CertificateError("cert", "the file holds no certificate");
-  if (key === "") throw new CertificateError("key", "the file holds no private key");
-  return parseCertificate(name, cert, key, source, now);
-}
-
 /** What a `<name>.pem` holds: the chain, then the key. */
 export function certificateFileText(certificate: Certificate): string {
   return joinPem(certificate.cert, certificate.key);
@@ -88,18 +119,23 @@ interface ChainMember {
   readonly text: string;
 }
 
-function readChain(certPem: string): ChainMember[] {
+/** The chain's PEM blocks, every one ended; it has at least one. */
+function chainBlocks(certPem: string): PemBlock[] {
   if (certPem.trim() === "") throw new CertificateError("cert", "the chain is empty");
-  if (unendedBlocks(certPem) > 0) {
+  const blocks = pemBlocks(certPem);
+  if (unendedBlocks(certPem, blocks) > 0) {
     throw new CertificateError("cert", "the chain has a PEM block with no END line");
   }
-  const blocks = pemBlocks(certPem);
   if (blocks.length === 0) {
     throw new CertificateError(
       "cert",
       "the chain holds no PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)",
     );
   }
+  return blocks;
+}
+
+function readChain(blocks: PemBlock[]): ChainMember[] {
   return blocks.map((block, i) => {
     const which = `block ${i + 1} of the chain`;
     if (isKeyLabel(block.label)) {
@@ -109,11 +145,25 @@ function readChain(certPem: string): ChainMember[] {
       throw new CertificateError("cert", `${which} is a ${block.label}, not a CERTIFICATE`);
     }
     try {
-      return { certificate: new X509Certificate(block.text), text: `${block.text}\n` };
+      const certificate = i === 0 ? new X509Certificate(block.text) : issuerOf(block.text);
+      return { certificate, text: `${block.text}\n` };
     } catch {
       throw new CertificateError("cert", `${which} does not decode as an X.509 certificate`);
     }
   });
+}
+
+/** Issuers decoded lately: thousands of leaves share a few intermediates, decoded once each. */
+const issuers = new Map<string, X509Certificate>();
+const ISSUERS_KEPT = 64;
+
+function issuerOf(pem: string): X509Certificate {
+  const known = issuers.get(pem);
+  if (known !== undefined) return known;
+  const certificate = new X509Certificate(pem);
+  if (issuers.size >= ISSUERS_KEPT) issuers.clear();
+  issuers.set(pem, certificate);
+  return certificate;
 }
 
 /** Leaf first, then its issuer, and so on: each issued (named and signed) by the next. */
@@ -137,12 +187,13 @@ function checkOrder(chain: ChainMember[]): void {
   }
 }
 
-function readKey(keyPem: string): { object: KeyObject; text: string } {
+/** The key's private key blocks; there is at least one. */
+function keyBlocks(keyPem: string): PemBlock[] {
   if (keyPem.trim() === "") throw new CertificateError("key", "the key is empty");
-  if (unendedBlocks(keyPem) > 0) {
+  const blocks = pemBlocks(keyPem);
+  if (unendedBlocks(keyPem, blocks) > 0) {
     throw new CertificateError("key", "the key has a PEM block with no END line");
   }
-  const blocks = pemBlocks(keyPem);
   const keys = blocks.filter((block) => isKeyLabel(block.label));
   if (keys.length === 0) {
     const found = blocks.length > 0 ? `, only ${blocks[0]!.label}` : "";
@@ -151,6 +202,10 @@ function readKey(keyPem: string): { object: KeyObject; text: string } {
       `the key holds no PEM private key (-----BEGIN PRIVATE KEY-----)${found}`,
     );
   }
+  return keys;
+}
+
+function readKey(keys: PemBlock[]): { object: KeyObject; text: string } {
   if (keys.length > 1) {
     throw new CertificateError(
       "key",
@@ -162,7 +217,7 @@ function readKey(keyPem: string): { object: KeyObject; text: string } {
     throw new CertificateError("key", "the key is encrypted; give it without a passphrase");
   }
   try {
-    return { object: createPrivateKey(block.text), text: `${block.text}\n` };
+    return { object: createPrivateKey(block.text), text: detached(block.text, "\n") };
   } catch {
     // The library's reason is left out: it could quote what it failed to read.
     throw new CertificateError("key", `the ${block.label} block does not decode as a private key`);

@@ -18,9 +18,18 @@ export function pemBlocks(text: string): PemBlock[] {
 }
 
 /** Blocks begun and never ended: a file being written, or one cut short. */
-export function unendedBlocks(text: string): number {
+export function unendedBlocks(text: string, blocks = pemBlocks(text)): number {
   const begun = text.match(/-----BEGIN [A-Z0-9 ]+-----/g)?.length ?? 0;
-  return begun - pemBlocks(text).length;
+  return begun - blocks.length;
+}
+
+/**
+ * The parts joined into a string of its own. A block cut out of a file shares
+ * the file's text (JavaScriptCore keeps substrings as views), so a key kept
+ * for as long as it serves would keep its whole file alive.
+ */
+export function detached(...parts: string[]): string {
+  return parts.join("");
 }
 
 export function isKeyLabel(label: string): boolean {

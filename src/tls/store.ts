@@ -10,6 +10,7 @@ import { chmod, chown, mkdir, open, readdir, readFile, rm, stat } from "node:fs/
 import { join } from "node:path";
 import { log } from "../log.ts";
 import { writeFileDurably } from "../store/durable-write.ts";
+import { inBatches } from "./batches.ts";
 import type { Certificate, CertificateSource } from "./certificate.ts";
 import { fileStem, nameOfStem } from "./name.ts";
 import { certificateFileText, parseCertificateFile } from "./parse.ts";
@@ -51,16 +52,21 @@ export class CertificateStore {
   async load(now = Date.now()): Promise<Certificate[]> {
     const loaded: Certificate[] = [];
     for (const source of STORED) {
-      for (const file of await pemFiles(join(this.folder, source))) {
-        const path = join(this.folder, source, file);
-        try {
-          const text = await readFile(path, "utf8");
-          loaded.push(
-            parseCertificateFile(nameOfStem(file.slice(0, -PEM.length)), text, source, now),
-          );
-          await tighten(path);
-        } catch (error) {
-          log.warn(`certificate store: ${path} skipped: ${(error as Error).message}`);
+      const folder = join(this.folder, source);
+      for await (const batch of inBatches(await pemFiles(folder), (file) =>
+        readStored(folder, file),
+      )) {
+        for (const read of batch) {
+          try {
+            if ("error" in read) throw read.error;
+            const name = nameOfStem(read.file.slice(0, -PEM.length));
+            const certificate = parseCertificateFile(name, read.text, source, now);
+            // A key file readable by others (put there by hand) is made the owner's alone.
+            if ((read.mode & 0o077) !== 0) await chmod(read.path, 0o600);
+            loaded.push(certificate);
+          } catch (error) {
+            log.warn(`certificate store: ${read.path} skipped: ${(error as Error).message}`);
+          }
         }
       }
     }
@@ -144,10 +150,19 @@ async function pemFiles(folder: string): Promise<string[]> {
   return files.filter((file) => file.endsWith(PEM) && !file.startsWith(".")).sort();
 }
 
-/** A key file readable by others (put there by hand) is made the owner's alone. */
-async function tighten(path: string): Promise<void> {
-  const { mode } = await stat(path);
-  if ((mode & 0o077) !== 0) await chmod(path, 0o600);
+/** A stored file's text and mode, or why it could not be read. */
+type StoredRead =
+  | { path: string; file: string; text: string; mode: number }
+  | { path: string; error: unknown };
+
+async function readStored(folder: string, file: string): Promise<StoredRead> {
+  const path = join(folder, file);
+  try {
+    const [text, info] = await Promise.all([readFile(path, "utf8"), stat(path)]);
+    return { path, file, text, mode: info.mode };
+  } catch (error) {
+    return { path, error };
+  }
 }
 
 /** Makes a removal from `folder` survive a power cut. */

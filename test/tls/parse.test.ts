@@ -199,6 +199,25 @@ describe("refused", () => {
     ]);
   });
 
+  test("an issuer taken before for other leaves still has each new leaf's signature checked", async () => {
+    const impostor = await makeCa("Mantrid Test CA");
+    // Thousands of leaves may share an issuer: it is decoded once, never trusted once.
+    for (const names of [["a.example.com"], ["b.example.com"]]) {
+      const own = await impostor.issue(names);
+      const chain = `${own.leaf}\n${impostor.cert}`;
+      expect(parseCertificate(names[0]!, chain, own.key, "dir", Date.now()).cert).toBe(
+        `${own.leaf.trim()}\n${impostor.cert.trim()}\n`,
+      );
+    }
+    expect(refusal("example.com", `${rsa.leaf}\n${impostor.cert}`, rsa.key)[1]).toEndWith(
+      "as its issuer, but its signature is not that issuer's",
+    );
+    expect(parseCertificate("example.com", rsa.chain, rsa.key, "dir", Date.now()).names).toEqual([
+      "www.example.com",
+      "example.com",
+    ]);
+  });
+
   test("a name the leaf does not cover; a wildcard name needs a wildcard SAN", () => {
     expect(refusal("api.example.com", rsa.chain, rsa.key)).toEqual([
       "cert",

@@ -7,10 +7,11 @@ import { afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:te
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { BATCH } from "../../src/tls/batches.ts";
 import { CertificateCatalog } from "../../src/tls/catalog.ts";
 import type { Certificate } from "../../src/tls/certificate.ts";
 import { KeptCertificates } from "../../src/tls/kept.ts";
-import { parseCertificate } from "../../src/tls/parse.ts";
+import { certificateFileText, parseCertificate } from "../../src/tls/parse.ts";
 import { CertificateStore } from "../../src/tls/store.ts";
 import { makeCa, type TestCa } from "../support/certificates.ts";
 import { keyBody, leakedLine } from "../support/key-body.ts";
@@ -134,6 +135,28 @@ describe("across a restart", () => {
       `${store.pathOf("acme", "old.example.com")} skipped: the leaf expired on 2021-01-01T00:00:00.000Z`,
     );
     expect(leakedLine(lines, [...keyBody(broken.key), ...keyBody(expired.key)])).toBeUndefined();
+  });
+});
+
+describe("many at a restart", () => {
+  test("more files than one batch of reads all load; one readable by others is made 0600", async () => {
+    const store = await CertificateStore.open(folder);
+    const names = Array.from({ length: BATCH + 6 }, (_, i) => `n${i}.example.com`);
+    const saved = await Promise.all(names.map((name) => certificate(name, "acme")));
+    // Written as a person would put them there: in place, not through the store.
+    await Promise.all(
+      saved.map((one) => writeFile(store.pathOf("acme", one.name), certificateFileText(one))),
+    );
+    const loose = store.pathOf("acme", names[BATCH + 1]!);
+    await chmod(loose, 0o644);
+
+    const loaded = await (await CertificateStore.open(folder)).load();
+    expect(loaded.map((one) => one.name).sort()).toEqual([...names].sort());
+    for (const one of loaded) {
+      expect(one.cert).toBe(saved.find((s) => s.name === one.name)!.cert);
+    }
+    expect(await modeOf(loose)).toBe(0o600);
+    expect(logged).toEqual([]);
   });
 });
 
