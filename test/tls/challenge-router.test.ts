@@ -12,7 +12,7 @@ import { StatsBook } from "../../src/stats/host-stats.ts";
 import { CertificateCatalog } from "../../src/tls/catalog.ts";
 import { ChallengeBook } from "../../src/tls/challenges.ts";
 import { connect, parseResponses } from "../support/wire.ts";
-import { type CaFiles, caFiles, curlHttps } from "./harness.ts";
+import { type CaFiles, caFiles, catalogEntry, curlHttps } from "./harness.ts";
 
 const PATH = "/.well-known/acme-challenge/";
 
@@ -26,16 +26,7 @@ beforeAll(async () => {
   files = await caFiles();
   const catalog = new CertificateCatalog();
   const pem = await files.issue(["app.test"]);
-  catalog.put({
-    name: "app.test",
-    cert: pem.chain,
-    key: pem.key,
-    source: "api",
-    notBefore: 0,
-    notAfter: Date.now() + 3_600_000,
-    issuer: "CN=Mantrid Test CA",
-    names: ["app.test"],
-  });
+  catalog.put(catalogEntry("app.test", pem));
   const address = parseAddress("127.0.0.1:0");
   plane = startDataPlane(
     { ...DEFAULTS, bind: [address], bindInternal: [address], bindTls: [address], staticDir: dir },

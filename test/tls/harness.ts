@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type TLSSocket, connect as tlsConnect } from "node:tls";
+import type { Certificate } from "../../src/tls/certificate.ts";
 import { makeCa, type Pem, type TestCa } from "../support/certificates.ts";
 
 export interface CaFiles {
@@ -27,6 +28,24 @@ export async function caFiles(): Promise<CaFiles> {
     caFile,
     issue: (names) => ca.issue(names),
     remove: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** A test CA's certificate for `name` as the catalog holds one, valid for an hour. */
+export function catalogEntry(
+  name: string,
+  pem: Pem,
+  source: Certificate["source"] = "api",
+): Certificate {
+  return {
+    name,
+    cert: pem.chain,
+    key: pem.key,
+    source,
+    notBefore: 0,
+    notAfter: Date.now() + 3_600_000,
+    issuer: "CN=Mantrid Test CA",
+    names: [name],
   };
 }
 

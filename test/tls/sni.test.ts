@@ -9,6 +9,7 @@ import { refusalCertificate } from "../../src/tls/refusal.ts";
 import { SniContexts, wildcardOf } from "../../src/tls/sni.ts";
 import { makeCa, type TestCa } from "../support/certificates.ts";
 import { stderrOf } from "../support/stderr.ts";
+import { catalogEntry } from "./harness.ts";
 
 const SETTINGS = { minVersion: "TLSv1.2", ciphers: null } as const;
 
@@ -21,17 +22,7 @@ async function certificate(
   name: string,
   source: Certificate["source"] = "api",
 ): Promise<Certificate> {
-  const pem = await ca.issue([name]);
-  return {
-    name,
-    cert: pem.chain,
-    key: pem.key,
-    source,
-    notBefore: 0,
-    notAfter: Date.now() + 3_600_000,
-    issuer: "CN=Mantrid Test CA",
-    names: [name],
-  };
+  return catalogEntry(name, await ca.issue([name]), source);
 }
 
 describe("lookup", () => {

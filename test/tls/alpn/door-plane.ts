@@ -22,7 +22,7 @@ import { alpnCertificate } from "../../../src/tls/alpn/certificate.ts";
 import { CertificateCatalog } from "../../../src/tls/catalog.ts";
 import { ChallengeBook } from "../../../src/tls/challenges.ts";
 import { httpBackend } from "../../support/backend.ts";
-import { caFiles } from "../harness.ts";
+import { caFiles, catalogEntry } from "../harness.ts";
 
 export const NAME = "app.test";
 export const KEY_AUTHORIZATION = "token-1.thumbprint";
@@ -55,16 +55,7 @@ export async function startDoorPlane(): Promise<DoorPlane> {
   });
   const catalog = new CertificateCatalog();
   const pem = await files.issue([NAME]);
-  catalog.put({
-    name: NAME,
-    cert: pem.chain,
-    key: pem.key,
-    source: "api",
-    notBefore: 0,
-    notAfter: Date.now() + 3_600_000,
-    issuer: "CN=Mantrid Test CA",
-    names: [NAME],
-  });
+  catalog.put(catalogEntry(NAME, pem));
   const book = new ChallengeBook();
   const plane = startDataPlane(
     {
